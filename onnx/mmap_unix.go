@@ -1,0 +1,20 @@
+//go:build unix
+
+package onnx
+
+import (
+	"os"
+	"syscall"
+)
+
+// mapFile maps a file read-only. Empty files map to an empty slice.
+func mapFile(f *os.File, size int64) ([]byte, func() error, error) {
+	if size == 0 {
+		return []byte{}, func() error { return nil }, nil
+	}
+	b, err := syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		return nil, nil, err
+	}
+	return b, func() error { return syscall.Munmap(b) }, nil
+}
