@@ -38,7 +38,7 @@ type ValueInfo struct {
 type Node struct {
 	Name    string
 	OpType  string
-	Domain  string // "" means ai.onnx
+	Domain  string   // "" means ai.onnx
 	Inputs  []string // "" marks an omitted optional input
 	Outputs []string
 	Attrs   []Attr
@@ -121,7 +121,6 @@ func (n *Node) Float(name string, def float32) float32 {
 	}
 	return def
 }
-
 
 // Str returns a string attribute or def.
 func (n *Node) Str(name, def string) string {

@@ -32,13 +32,13 @@ type StringEntry struct {
 
 // GraphProto is onnx.GraphProto.
 type GraphProto struct {
-	Nodes        []*NodeProto      // 1
-	Name         string            // 2
-	Initializers []*TensorProto    // 5
-	DocString    string            // 10
-	Inputs       []*ValueInfoProto // 11
-	Outputs      []*ValueInfoProto // 12
-	ValueInfo    []*ValueInfoProto // 13
+	Nodes        []*NodeProto         // 1
+	Name         string               // 2
+	Initializers []*TensorProto       // 5
+	DocString    string               // 10
+	Inputs       []*ValueInfoProto    // 11
+	Outputs      []*ValueInfoProto    // 12
+	ValueInfo    []*ValueInfoProto    // 13
 	Sparse       []*SparseTensorProto // 15
 }
 
@@ -63,21 +63,21 @@ type NodeProto struct {
 
 // Attribute types (AttributeProto.AttributeType).
 const (
-	AttrUndefined    = 0
-	AttrFloat        = 1
-	AttrInt          = 2
-	AttrString       = 3
-	AttrTensor       = 4
-	AttrGraph        = 5
-	AttrFloats       = 6
-	AttrInts         = 7
-	AttrStrings      = 8
-	AttrTensors      = 9
-	AttrGraphs       = 10
-	AttrSparseTensor = 11
+	AttrUndefined     = 0
+	AttrFloat         = 1
+	AttrInt           = 2
+	AttrString        = 3
+	AttrTensor        = 4
+	AttrGraph         = 5
+	AttrFloats        = 6
+	AttrInts          = 7
+	AttrStrings       = 8
+	AttrTensors       = 9
+	AttrGraphs        = 10
+	AttrSparseTensor  = 11
 	AttrSparseTensors = 12
-	AttrTypeProto    = 13
-	AttrTypeProtos   = 14
+	AttrTypeProto     = 13
+	AttrTypeProtos    = 14
 )
 
 // AttributeProto is onnx.AttributeProto.

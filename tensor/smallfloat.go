@@ -116,8 +116,8 @@ func encodeMini(f float32, ebits, mbits, bias int, maxVal float64, saturate bool
 		return nanCode
 	}
 	// Round x to the grid: find exponent.
-	minExp := 1 - bias // exponent of smallest normal
-	var q float64      // quantum
+	minExp := 1 - bias     // exponent of smallest normal
+	var q float64          // quantum
 	_, e2 := math.Frexp(x) // x = fr * 2^e2, fr in [0.5,1)
 	exp := e2 - 1
 	if exp < minExp {

@@ -149,13 +149,13 @@ func NewOptional(dt DType, v *Tensor) *Tensor {
 	return o
 }
 
-func (t *Tensor) DType() DType   { return t.dtype }
-func (t *Tensor) Shape() []int   { return t.shape }
-func (t *Tensor) Rank() int      { return len(t.shape) }
-func (t *Tensor) Numel() int     { return Numel(t.shape) }
-func (t *Tensor) Bytes() []byte  { return t.buf }
+func (t *Tensor) DType() DType      { return t.dtype }
+func (t *Tensor) Shape() []int      { return t.shape }
+func (t *Tensor) Rank() int         { return len(t.shape) }
+func (t *Tensor) Numel() int        { return Numel(t.shape) }
+func (t *Tensor) Bytes() []byte     { return t.buf }
 func (t *Tensor) Strings() []string { return t.strs }
-func (t *Tensor) Strides() []int { return Strides(t.shape) }
+func (t *Tensor) Strides() []int    { return Strides(t.shape) }
 
 // Typed views. They panic if the dtype does not match (a programming error).
 func (t *Tensor) F32() []float32 { t.must(Float); return View[float32](t) }
