@@ -8,6 +8,7 @@ import (
 	"sort"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/txt2img/engine/tensor"
 )
@@ -43,6 +44,7 @@ type Session struct {
 	mu   sync.Mutex
 	subs map[*Graph]*Session
 	prof *Profile
+	pool bufPool
 }
 
 type compiledNode struct {
@@ -60,6 +62,29 @@ type ExecContext struct {
 	Threads int
 	sess    *Session
 	sc      *scope
+	// owned holds the buffers this run took from the session's pool.
+	owned map[*byte]bool
+}
+
+// Alloc returns a zeroed tensor whose buffer may be recycled from values the
+// executor has released (their last reader has run). Kernels should allocate
+// their outputs with it; tensor.New works too but bypasses reuse.
+func (ec *ExecContext) Alloc(dt tensor.DType, shape ...int) *tensor.Tensor {
+	if ec == nil || ec.sess == nil || dt == tensor.String || ec.owned == nil {
+		return tensor.New(dt, shape...)
+	}
+	n := tensor.Numel(shape) * dt.Size()
+	b := ec.sess.pool.get(n)
+	if b == nil {
+		return tensor.New(dt, shape...)
+	}
+	clear(b)
+	t, err := tensor.Wrap(dt, shape, b)
+	if err != nil {
+		return tensor.New(dt, shape...)
+	}
+	ec.owned[&b[0]] = true
+	return t
 }
 
 type scope struct {
@@ -407,7 +432,7 @@ func (s *Session) run(ctx context.Context, inputs []*tensor.Tensor, parent *scop
 			env[id] = v
 		}
 	}
-	ec := &ExecContext{Ctx: ctx, Threads: s.opts.Threads, sess: s, sc: sc}
+	ec := &ExecContext{Ctx: ctx, Threads: s.opts.Threads, sess: s, sc: sc, owned: map[*byte]bool{}}
 	in := make([]*tensor.Tensor, 0, 8)
 	for ni := range s.nodes {
 		cn := &s.nodes[ni]
@@ -452,10 +477,13 @@ func (s *Session) run(ctx context.Context, inputs []*tensor.Tensor, parent *scop
 				env[id] = outs[i]
 			}
 		}
-		// Release values whose last reader was this node.
+		// Release values whose last reader was this node; recycle buffers
+		// that came from the pool once no live value overlaps them.
 		for _, id := range cn.in {
-			if id >= 0 && s.lastUse[id] == ni && !s.keep[id] {
+			if id >= 0 && s.lastUse[id] == ni && !s.keep[id] && env[id] != nil {
+				v := env[id]
 				env[id] = nil
+				s.recycle(ec, env, v)
 			}
 		}
 	}
@@ -596,4 +624,96 @@ func safeRun(k Kernel, ec *ExecContext, in []*tensor.Tensor) (outs []*tensor.Ten
 		}
 	}()
 	return k.Run(ec, in)
+}
+
+// recycle returns v's buffer to the pool if this run allocated it from there
+// and no live value (a view, a graph output) still overlaps it.
+func (s *Session) recycle(ec *ExecContext, env []*tensor.Tensor, v *tensor.Tensor) {
+	b := v.Bytes()
+	if len(b) == 0 || !ec.owned[&b[0]] || len(b) < minPooledBytes {
+		return
+	}
+	for _, o := range env {
+		if liveOverlap(o, b) {
+			return
+		}
+	}
+	delete(ec.owned, &b[0])
+	s.pool.put(b)
+}
+
+func overlapsBytes(a, b []byte) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return false
+	}
+	a0, b0 := uintptr(unsafe.Pointer(&a[0])), uintptr(unsafe.Pointer(&b[0]))
+	return a0 < b0+uintptr(len(b)) && b0 < a0+uintptr(len(a))
+}
+
+// minPooledBytes: smaller buffers are cheaper to leave to the garbage collector.
+const minPooledBytes = 4096
+
+// bufPool keeps released buffers by exact byte length.
+type bufPool struct {
+	mu    sync.Mutex
+	free  map[int][][]byte
+	bytes int
+}
+
+// maxPoolBytes bounds what the pool may hold so an unusual graph cannot pin
+// unbounded memory (1 GiB).
+const maxPoolBytes = 1 << 30
+
+func (p *bufPool) get(n int) []byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	l := p.free[n]
+	if len(l) == 0 {
+		return nil
+	}
+	b := l[len(l)-1]
+	p.free[n] = l[:len(l)-1]
+	p.bytes -= n
+	return b
+}
+
+func (p *bufPool) put(b []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bytes+len(b) > maxPoolBytes {
+		return
+	}
+	if p.free == nil {
+		p.free = map[int][][]byte{}
+	}
+	p.free[len(b)] = append(p.free[len(b)], b)
+	p.bytes += len(b)
+}
+
+// Release drops the buffers the session keeps for reuse.
+func (s *Session) Release() {
+	s.pool.mu.Lock()
+	s.pool.free, s.pool.bytes = nil, 0
+	s.pool.mu.Unlock()
+	s.mu.Lock()
+	for _, sub := range s.subs {
+		sub.Release()
+	}
+	s.mu.Unlock()
+}
+
+// liveOverlap reports whether value o (or any element of a sequence/optional) uses memory in b.
+func liveOverlap(o *tensor.Tensor, b []byte) bool {
+	if o == nil {
+		return false
+	}
+	if overlapsBytes(o.Bytes(), b) {
+		return true
+	}
+	for _, e := range o.Elems {
+		if liveOverlap(e, b) {
+			return true
+		}
+	}
+	return false
 }

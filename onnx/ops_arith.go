@@ -1,8 +1,6 @@
 package onnx
 
 import (
-	"math"
-
 	"github.com/txt2img/engine/graph"
 	"github.com/txt2img/engine/tensor"
 )
@@ -66,7 +64,18 @@ func binaryFactory(fs binFns) graph.Factory {
 		if len(in) < 2 || in[0] == nil || in[1] == nil {
 			return nil, errf("needs two inputs")
 		}
-		t, err := binaryApply(in[0], in[1], fs)
+		a, b := in[0], in[1]
+		if a.DType() == tensor.Float && b.DType() == tensor.Float {
+			// Hot path: float32 straight into a pooled output buffer.
+			shape, err := broadcastShapes(a.Shape(), b.Shape())
+			if err != nil {
+				return nil, err
+			}
+			out := ec.Alloc(tensor.Float, shape...)
+			binaryBroadcastInto(out.F32(), a.F32(), b.F32(), a.Shape(), b.Shape(), shape, fs.f32)
+			return one(out)
+		}
+		t, err := binaryApply(a, b, fs)
 		if err != nil {
 			return nil, err
 		}
@@ -132,5 +141,3 @@ func viaU64[T uint8 | uint16 | uint32](a, b *tensor.Tensor, dt tensor.DType, f f
 	r, s, err := binaryBroadcast(tensor.View[T](a), tensor.View[T](b), a.Shape(), b.Shape(), func(x, y T) T { return T(f(uint64(x), uint64(y))) })
 	return wrapRes(dt, s, r, err)
 }
-
-var _ = math.NaN

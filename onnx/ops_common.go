@@ -220,3 +220,22 @@ func ints64(v []int64) []int {
 	}
 	return out
 }
+
+// binaryBroadcastInto is binaryBroadcast writing into res, which must have
+// Numel(out) elements for out = broadcastShapes(sa, sb).
+func binaryBroadcastInto[T, R tensor.Elem](res []R, a, b []T, sa, sb, out []int, f func(T, T) R) {
+	if tensor.SameShape(sa, sb) {
+		for i := range res {
+			res[i] = f(a[i], b[i])
+		}
+		return
+	}
+	bcastRuns(out, [][]int{bcastStrides(sa, out), bcastStrides(sb, out)}, func(o int, offs []int, n int, st []int) {
+		ia, ib := offs[0], offs[1]
+		for i := 0; i < n; i++ {
+			res[o+i] = f(a[ia], b[ib])
+			ia += st[0]
+			ib += st[1]
+		}
+	})
+}
