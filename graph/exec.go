@@ -74,16 +74,18 @@ func (ec *ExecContext) Alloc(dt tensor.DType, shape ...int) *tensor.Tensor {
 		return tensor.New(dt, shape...)
 	}
 	n := tensor.Numel(shape) * dt.Size()
-	b := ec.sess.pool.get(n)
-	if b == nil {
+	if n < minPooledBytes {
 		return tensor.New(dt, shape...)
 	}
-	clear(b)
-	t, err := tensor.Wrap(dt, shape, b)
-	if err != nil {
-		return tensor.New(dt, shape...)
+	var t *tensor.Tensor
+	if b := ec.sess.pool.get(n); b != nil {
+		clear(b)
+		t, _ = tensor.Wrap(dt, shape, b)
 	}
-	ec.owned[&b[0]] = true
+	if t == nil {
+		t = tensor.New(dt, shape...)
+	}
+	ec.owned[&t.Bytes()[0]] = true
 	return t
 }
 
