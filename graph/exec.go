@@ -21,8 +21,11 @@ type Options struct {
 	Threads int
 	// Profile records time per op type (see Session.Profile).
 	Profile bool
-	// DisablePasses names graph passes to skip (see Passes), for bisecting.
+	// DisablePasses names graph passes to skip (see PassNames), for bisecting.
 	DisablePasses []string
+	// InputShapes fixes the shapes of graph inputs whose declared dims are
+	// symbolic, so shape inference can fold the shape arithmetic of the graph.
+	InputShapes map[string][]int
 }
 
 // Session is a compiled graph, ready to Run. A Session is safe for use by one
@@ -45,6 +48,8 @@ type Session struct {
 	subs map[*Graph]*Session
 	prof *Profile
 	pool bufPool
+	// types holds the inferred type of each value id (see inferShapes).
+	types []ValueType
 }
 
 type compiledNode struct {

@@ -11,6 +11,10 @@ import (
 // file pages for heap copies of the weights.
 const FoldMaxBytes = 1 << 20
 
+// maxShapeFoldRounds bounds the infer-shapes/fold-shapes/fold-constants
+// iteration; real exports settle in two or three rounds.
+const maxShapeFoldRounds = 8
+
 // nonDeterministic ops are never folded.
 var nonDeterministic = map[string]bool{
 	"RandomNormal": true, "RandomUniform": true, "RandomNormalLike": true,
@@ -18,7 +22,7 @@ var nonDeterministic = map[string]bool{
 }
 
 // PassNames lists the compile-time passes in the order they run.
-var PassNames = []string{"fold-constants"}
+var PassNames = []string{"fold-constants", "infer-shapes", "fold-shapes"}
 
 func (s *Session) passEnabled(name string) bool {
 	for _, d := range s.opts.DisablePasses {
@@ -32,6 +36,20 @@ func (s *Session) passEnabled(name string) bool {
 func (s *Session) runPasses() error {
 	if s.passEnabled("fold-constants") {
 		s.foldConstants()
+	}
+	if !s.passEnabled("infer-shapes") {
+		return nil
+	}
+	// Shapes and constants feed each other: a folded Shape makes its
+	// consumers constant, whose values sharpen later shapes.
+	for iter := 0; iter < maxShapeFoldRounds; iter++ {
+		s.inferShapes()
+		if !s.passEnabled("fold-shapes") || !s.foldShapes() {
+			break
+		}
+		if s.passEnabled("fold-constants") {
+			s.foldConstants()
+		}
 	}
 	return nil
 }
