@@ -96,3 +96,29 @@ func TestAttnRotaryBadInputs(t *testing.T) {
 		t.Errorf("3-D without num_heads: no error")
 	}
 }
+
+// TestAttnParallelMatchesSerial runs a call big enough to split across
+// goroutines and compares it with the single-threaded result.
+func TestAttnParallelMatchesSerial(t *testing.T) {
+	n := &graph.Node{OpType: "Attention", Outputs: []string{"Y"},
+		Attrs: []graph.Attr{{Name: "q_num_heads", Kind: graph.AttrInt, Int: 4}, {Name: "kv_num_heads", Kind: graph.AttrInt, Int: 2}}}
+	f, _ := graph.Lookup("", "Attention", 23)
+	k, err := f(n, 23)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := []*tensor.Tensor{attnRand(2, 32, 64), attnRand(2, 40, 32), attnRand(2, 40, 32)}
+	a, err := k.Run(&graph.ExecContext{Threads: 1}, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := k.Run(&graph.ExecContext{Threads: 4}, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, x := range a[0].F32() {
+		if b[0].F32()[i] != x {
+			t.Fatalf("element %d: serial %v, parallel %v", i, x, b[0].F32()[i])
+		}
+	}
+}
