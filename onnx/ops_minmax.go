@@ -238,7 +238,7 @@ func mathPow(ec *graph.ExecContext, in []*tensor.Tensor) ([]*tensor.Tensor, erro
 	}
 	sa, sb := a.Shape(), b.Shape()
 	// float32 fast paths (scalar exponent 2, 0.5, ...; both float32).
-	if da == tensor.Float && b.Numel() == 1 && len(sb) <= len(sa) {
+	if (da == tensor.Float || isHalf(da)) && b.Numel() == 1 && len(sb) <= len(sa) {
 		if t := mathPowScalar32(ec, a, b.At(0)); t != nil {
 			return one(t)
 		}
@@ -286,8 +286,8 @@ func mathIsNumeric(dt tensor.DType) bool {
 	return false
 }
 
-// mathPowScalar32 handles x^e for float32 x and common constant exponents;
-// nil means "not special".
+// mathPowScalar32 handles x^e for float32/float16/bfloat16 x and common
+// constant exponents; nil means "not special".
 func mathPowScalar32(ec *graph.ExecContext, a *tensor.Tensor, e float64) *tensor.Tensor {
 	var f func(dst, src []float32)
 	switch e {
@@ -312,7 +312,11 @@ func mathPowScalar32(ec *graph.ExecContext, a *tensor.Tensor, e float64) *tensor
 	default:
 		return nil
 	}
-	out := tensor.New(tensor.Float, a.Shape()...)
+	out := tensor.New(a.DType(), a.Shape()...)
+	if isHalf(a.DType()) {
+		mathHalfMap(mathThreads(ec), a.DType(), tensor.View[uint16](a), tensor.View[uint16](out), f)
+		return out
+	}
 	src, dst := a.F32(), out.F32()
 	mathParFor(mathThreads(ec), len(src), func(lo, hi int) { f(dst[lo:hi], src[lo:hi]) })
 	return out

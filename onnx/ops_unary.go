@@ -300,7 +300,13 @@ func mathReluSlice32(dst, src []float32) {
 func mathSigmoidSlice32(dst, src []float32) {
 	dst = dst[:len(src)]
 	for i, x := range src {
-		dst[i] = 1 / (1 + mathExp32(-x))
+		// e = exp(-|x|) never overflows; for x < 0, sigmoid = e/(1+e).
+		e := mathExp32(-math.Float32frombits(math.Float32bits(x) &^ (1 << 31)))
+		r := 1 / (1 + e)
+		if x < 0 {
+			r *= e
+		}
+		dst[i] = r
 	}
 }
 
@@ -501,7 +507,7 @@ func mathGeluFactory(n *graph.Node, _ int) (graph.Kernel, error) {
 func mathGeluSlice32(dst, src []float32) {
 	dst = dst[:len(src)]
 	for i, x := range src {
-		if x > -3 {
+		if x > -2 {
 			dst[i] = 0.5 * x * (1 + mathErf32(x*math.Sqrt2/2))
 		} else {
 			// 1+erf(x/√2) cancels: use erfc.
