@@ -73,20 +73,39 @@ func decodeMini(b uint8, ebits, mbits, bias int, nibble bool) float32 {
 // F32ToSmallFloat encodes f as a float8/float4 value with round-to-nearest-even.
 // With saturate, out-of-range finite values clamp to the largest finite value
 // (ONNX Cast's default); otherwise they become Inf (E5M2) or NaN.
+// Float4E2M1 always saturates and maps NaN to a zero with NaN's sign bit (as
+// the ONNX reference does); Float8E8M0 rounds up (ONNX Cast's default
+// round_mode), see F32ToE8M0.
 func F32ToSmallFloat(dt DType, f float32, saturate bool) uint8 {
+	if dt == Float8E8M0 {
+		return F32ToE8M0(f, saturate, E8M0RoundUp)
+	}
+	return F64ToSmallFloat(dt, float64(f), saturate)
+}
+
+// F64ToSmallFloat is F32ToSmallFloat for a float64 input, rounded once
+// (no double rounding through float32). Float8E8M0 goes through float32, as
+// the ONNX reference does.
+func F64ToSmallFloat(dt DType, x float64, saturate bool) uint8 {
 	switch dt {
 	case Float8E4M3FN:
-		return encodeMini(f, 4, 3, 7, 448, saturate, 0x7f, 0xff, false, false)
+		return encodeMini(x, 4, 3, 7, 448, saturate, 0x7f, 0xff, false, false)
 	case Float8E4M3FNUZ:
-		return encodeMini(f, 4, 3, 8, 240, saturate, 0x80, 0x80, true, false)
+		return encodeMini(x, 4, 3, 8, 240, saturate, 0x80, 0x80, true, false)
 	case Float8E5M2:
-		return encodeMini(f, 5, 2, 15, 57344, saturate, 0x7f, 0x7c, false, true)
+		return encodeMini(x, 5, 2, 15, 57344, saturate, 0x7f, 0x7c, false, true)
 	case Float8E5M2FNUZ:
-		return encodeMini(f, 5, 2, 16, 57344, saturate, 0x80, 0x80, true, false)
+		return encodeMini(x, 5, 2, 16, 57344, saturate, 0x80, 0x80, true, false)
 	case Float4E2M1:
-		return encodeMini(f, 2, 1, 1, 6, true, 0x7, 0x7, false, false) & 0x0f
+		if x != x {
+			if math.Signbit(x) {
+				return 0x8
+			}
+			return 0
+		}
+		return encodeMini(x, 2, 1, 1, 6, true, 0x7, 0x7, false, false) & 0x0f
 	case Float8E8M0:
-		return encodeE8M0(f, saturate)
+		return F32ToE8M0(float32(x), saturate, E8M0RoundUp)
 	}
 	return 0
 }
@@ -94,14 +113,13 @@ func F32ToSmallFloat(dt DType, f float32, saturate bool) uint8 {
 // encodeMini does the general rounding. nanCode: NaN bits; ovf: code for
 // overflow without saturation (Inf for E5M2, NaN otherwise); uz: no negative
 // zero (FNUZ types map -0 to +0); hasInf: the format has infinities.
-func encodeMini(f float32, ebits, mbits, bias int, maxVal float64, saturate bool, nanCode, ovf uint8, uz, hasInf bool) uint8 {
+func encodeMini(x float64, ebits, mbits, bias int, maxVal float64, saturate bool, nanCode, ovf uint8, uz, hasInf bool) uint8 {
 	total := 1 + ebits + mbits
 	signBit := uint8(1) << (total - 1)
-	if f != f {
+	if x != x {
 		return nanCode
 	}
 	var sign uint8
-	x := float64(f)
 	if x < 0 || (x == 0 && math.Signbit(x)) {
 		sign = signBit
 		x = -x
@@ -159,36 +177,36 @@ func maxCode(ebits, mbits int, maxVal float64, bias int) uint8 {
 	return uint8((exp+bias)<<mbits | m)
 }
 
-func encodeE8M0(f float32, saturate bool) uint8 {
-	x := float64(f)
-	if x != x || x <= 0 && !saturate {
+// Rounding modes of F32ToE8M0 (ONNX Cast's round_mode attribute).
+const (
+	E8M0RoundUp      = 0 // "up" (default): any fraction rounds the exponent up
+	E8M0RoundDown    = 1 // "down": truncate to the power of two below
+	E8M0RoundNearest = 2 // "nearest"
+)
+
+// F32ToE8M0 encodes f as float8e8m0 (an unsigned power of two) exactly as
+// the ONNX reference (onnx.numpy_helper.to_float8e8m0) does: the sign is
+// ignored, NaN and Inf become 0xff, the float32 exponent field is kept and
+// rounded according to mode from the mantissa bits. With saturate, rounding
+// never goes past 0xfe; without it, it can reach 0xff (NaN).
+func F32ToE8M0(f float32, saturate bool, mode int) uint8 {
+	bits := math.Float32bits(f)
+	e := (bits >> 23) & 0xff
+	if e == 0xff {
 		return 0xff
 	}
-	if math.IsInf(x, 1) {
-		if saturate {
-			return 0xfe
-		}
-		return 0xff
+	var up bool
+	switch mode {
+	case E8M0RoundUp:
+		up = bits&0x7fffff != 0
+	case E8M0RoundNearest:
+		g := bits&0x400000 != 0
+		r := bits&0x200000 != 0
+		s := bits&0x1fffff != 0
+		up = g && (r || s || e > 0)
 	}
-	if x <= 0 {
-		return 0
-	}
-	// round up to the nearest power of two ("round up" is the ONNX default mode)
-	fr, e2 := math.Frexp(x)
-	e := e2 - 1
-	if fr > 0.5 {
+	if up && !(saturate && e == 0xfe) {
 		e++
 	}
-	c := e + 127
-	if c < 0 {
-		c = 0
-	}
-	if c > 254 {
-		if saturate {
-			c = 254
-		} else {
-			return 0xff
-		}
-	}
-	return uint8(c)
+	return uint8(e)
 }
