@@ -17,6 +17,8 @@ const (
 	mathCmpEq mathCmpOp = iota
 	mathCmpLt
 	mathCmpGt
+	mathCmpLe
+	mathCmpGe
 )
 
 func init() {
@@ -29,10 +31,15 @@ func init() {
 	// integer types, v13 bfloat16.
 	reg("Less", 1, 0, mathCmpFactory(mathCmpLt))
 	reg("Greater", 1, 0, mathCmpFactory(mathCmpGt))
+	// LessOrEqual / GreaterOrEqual (opset 12, bfloat16 from 16): used by the
+	// Janus exports' attention-mask construction.
+	reg("LessOrEqual", 12, 0, mathCmpFactory(mathCmpLe))
+	reg("GreaterOrEqual", 12, 0, mathCmpFactory(mathCmpGe))
 	// And / Or (https://onnx.ai/onnx/operators/onnx__And.html): bool only; v7
 	// replaced the broadcast attribute by numpy broadcasting.
 	reg("And", 1, 0, mathBoolFactory(func(a, b bool) bool { return a && b }))
 	reg("Or", 1, 0, mathBoolFactory(func(a, b bool) bool { return a || b }))
+	reg("Xor", 1, 0, mathBoolFactory(func(a, b bool) bool { return a != b }))
 	reg("Not", 1, 0, fn(mathNot))
 	// IsNaN (v9, v13 bfloat16, v20 float8) and IsInf (v10, v20 float8).
 	reg("IsNaN", 9, 0, fn(mathIsNaN))
@@ -111,6 +118,10 @@ func mathCompare[T mathOrdered](a, b []T, sa, sb []int, op mathCmpOp) ([]bool, [
 		return binaryBroadcast(a, b, sa, sb, func(x, y T) bool { return x < y })
 	case mathCmpGt:
 		return binaryBroadcast(a, b, sa, sb, func(x, y T) bool { return x > y })
+	case mathCmpLe:
+		return binaryBroadcast(a, b, sa, sb, func(x, y T) bool { return x <= y })
+	case mathCmpGe:
+		return binaryBroadcast(a, b, sa, sb, func(x, y T) bool { return x >= y })
 	}
 	return binaryBroadcast(a, b, sa, sb, func(x, y T) bool { return x == y })
 }

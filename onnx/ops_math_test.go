@@ -192,3 +192,24 @@ func mathEqI(a, b []int64) bool {
 	}
 	return true
 }
+
+func TestOrEqualComparisons(t *testing.T) {
+	a := tensor.FromSlice(tensor.Float, []int{3}, []float32{1, 2, 3})
+	b := tensor.FromSlice(tensor.Float, []int{1}, []float32{2})
+	for op, want := range map[string][]bool{"LessOrEqual": {true, true, false}, "GreaterOrEqual": {false, true, true}} {
+		f, ok := graph.Lookup("", op, 17)
+		if !ok {
+			t.Fatalf("%s not registered", op)
+		}
+		k, _ := f(&graph.Node{OpType: op}, 17)
+		out, err := k.Run(&graph.ExecContext{}, []*tensor.Tensor{a, b})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, w := range want {
+			if out[0].Bools()[i] != w {
+				t.Fatalf("%s: got %v, want %v", op, out[0].Bools(), want)
+			}
+		}
+	}
+}
