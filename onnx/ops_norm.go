@@ -248,13 +248,15 @@ func redLayerNormRun[F redFloat](ec *graph.ExecContext, x []F, dt tensor.DType, 
 				mean[r], inv[r] = m, is
 			}
 			mf, isf := F(m), F(is)
+			yr, scr := yr[:len(xr)], sc[:len(xr)]
 			if b != nil {
+				br := b[:len(xr)]
 				for i, v := range xr {
-					yr[i] = (v-mf)*isf*sc[i] + b[i]
+					yr[i] = (v-mf)*isf*scr[i] + br[i]
 				}
 			} else {
 				for i, v := range xr {
-					yr[i] = (v - mf) * isf * sc[i]
+					yr[i] = (v - mf) * isf * scr[i]
 				}
 			}
 		}
