@@ -36,6 +36,7 @@ func nnPoolFactory(isMax bool) graph.Factory {
 		ceil := n.Int("ceil_mode", 0) != 0
 		includePad := n.Int("count_include_pad", 0) != 0
 		colMajor := n.Int("storage_order", 0) != 0
+		wantIdx := isMax && len(n.Outputs) > 1 && n.Outputs[1] != ""
 		return graph.KernelFunc(func(ec *graph.ExecContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 			x := input(in, 0)
 			if x == nil {
@@ -54,7 +55,7 @@ func nnPoolFactory(isMax bool) graph.Factory {
 			p := nnPlan(g, includePad)
 			dt := x.DType()
 			var idx []int64
-			if isMax && len(ec.Node.Outputs) > 1 && ec.Node.Outputs[1] != "" {
+			if wantIdx {
 				idx = make([]int64, planes*tensor.Numel(g.out))
 			}
 			var res *tensor.Tensor
