@@ -286,18 +286,15 @@ func nnBroadcastInto[T float32 | float64](dst []T, out []int, src []T, s []int) 
 // nnEinsumSpec is a parsed equation: each operand's and the output's labels,
 // where labels >= 256 stand for ellipsis dims (256 + position).
 type nnEinsumSpec struct {
-	ins    [][]int
-	out    []int
-	inEll  []bool
-	nEll   int // filled at run time
-	hasOut bool
-	outEll bool
+	ins   [][]int
+	out   []int
+	inEll []bool
 }
 
 func nnParseEinsum(eq string) (*nnEinsumSpec, error) {
 	eq = strings.ReplaceAll(eq, " ", "")
 	lhs, rhs, hasOut := strings.Cut(eq, "->")
-	sp := &nnEinsumSpec{hasOut: hasOut}
+	sp := &nnEinsumSpec{}
 	parse := func(term string) ([]int, bool, error) {
 		var labels []int
 		ell := false
@@ -328,11 +325,11 @@ func nnParseEinsum(eq string) (*nnEinsumSpec, error) {
 		sp.inEll = append(sp.inEll, e)
 	}
 	if hasOut {
-		l, e, err := parse(rhs)
+		l, _, err := parse(rhs)
 		if err != nil {
 			return nil, err
 		}
-		sp.out, sp.outEll = l, e
+		sp.out = l
 	} else {
 		// Implicit output: ellipsis dims, then labels seen exactly once, sorted.
 		count := map[int]int{}
@@ -354,7 +351,6 @@ func nnParseEinsum(eq string) (*nnEinsumSpec, error) {
 		sort.Ints(once)
 		if anyEll {
 			sp.out = append(sp.out, -1)
-			sp.outEll = true
 		}
 		sp.out = append(sp.out, once...)
 	}
