@@ -94,7 +94,8 @@ func nnResizeFactory(n *graph.Node, opset int) (graph.Kernel, error) {
 	}), nil
 }
 
-// nnResize10Factory: Resize opset 10 (inputs X, scales; same behaviour as
+// nnResize10Factory: https://onnx.ai/onnx/operators/onnx__Resize.html opset 10
+// (inputs X, scales; same behaviour as
 // Upsample-9: asymmetric coordinates, nearest rounds down).
 func nnResize10Factory(n *graph.Node, opset int) (graph.Kernel, error) {
 	return nnUpsampleFactory(n, opset)
