@@ -651,7 +651,8 @@ func (t *ByteLevel) EncodeSpecial(text string, addSpecial bool) ([]int, error) {
 	return t.p.encode(text, addSpecial), nil
 }
 
-// Decode returns the text of ids (special tokens included, written as their content).
+// Decode returns the text of ids with the file's decoder (ByteLevel or none), special tokens
+// included as their content and no clean-up of spaces (clean_up_tokenization_spaces false).
 func (t *ByteLevel) Decode(ids []int) (string, error) { return t.p.decode(ids) }
 
 // TokenID returns the id of a token string, such as "<begin_of_image>".

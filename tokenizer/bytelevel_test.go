@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"unicode/utf8"
 )
 
 func TestLlama3Reference(t *testing.T) {
@@ -214,6 +213,3 @@ func BenchmarkByteLevel(b *testing.B) {
 		tok.Encode(prompt)
 	}
 }
-
-// validRoundTrip reports whether decode(encode(s)) must give s back: s is valid UTF-8.
-func validRoundTrip(s string) bool { return utf8.ValidString(s) }

@@ -194,6 +194,11 @@ func (c *CLIP) Encode(text string) ([]int, error) {
 	return c.p.encode(text, true), nil
 }
 
+// EncodeSpecial returns the ids of text, with BOS and EOS only if addSpecial is set.
+func (c *CLIP) EncodeSpecial(text string, addSpecial bool) ([]int, error) {
+	return c.p.encode(text, addSpecial), nil
+}
+
 // EncodePadded returns exactly length ids as a CLIP text encoder takes them (Hugging Face
 // padding="max_length", truncation=True): BOS, at most length-2 content ids, EOS, then padID
 // up to length. Truncation keeps the final EOS. Use CLIPMaxLength and c.PadID for SD-Turbo.

@@ -87,8 +87,12 @@ type bpe struct {
 	cache map[string][]int
 }
 
-// bpeCacheMax bounds the per-word cache; it is cleared when full.
-const bpeCacheMax = 1 << 16
+// bpeCacheMax bounds the per-word cache, which is cleared when full; words longer than
+// bpeCacheWordMax bytes are not cached.
+const (
+	bpeCacheMax     = 1 << 16
+	bpeCacheWordMax = 256
+)
 
 // newBPE builds a model from a token->id map and merges in rank order.
 func newBPE(vocab map[string]int, merges [][2]string, endOfWord string) (*bpe, error) {
@@ -142,6 +146,9 @@ func (m *bpe) encodeWord(dst []int, word string) []int {
 		return append(dst, ids...)
 	}
 	ids = m.merge(word)
+	if len(word) > bpeCacheWordMax {
+		return append(dst, ids...)
+	}
 	m.mu.Lock()
 	if m.cache == nil || len(m.cache) >= bpeCacheMax {
 		m.cache = make(map[string][]int)
