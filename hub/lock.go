@@ -20,6 +20,9 @@ type lockFunc func(ctx context.Context, path string, onWait func()) (unlock func
 // (lock_flock.go), else lockExcl. Tests switch it.
 var acquireLock lockFunc = lockExcl
 
+// lockImpls lists the locks this platform has, by name, for tests.
+var lockImpls = map[string]lockFunc{"excl": lockExcl}
+
 // lockPoll is how often a waiter retries.
 var lockPoll = 50 * time.Millisecond
 

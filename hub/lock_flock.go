@@ -11,7 +11,10 @@ import (
 	"syscall"
 )
 
-func init() { acquireLock = lockFlock }
+func init() {
+	acquireLock = lockFlock
+	lockImpls["flock"] = lockFlock
+}
 
 // lockFlock holds flock(2) on the lock file, as Python's filelock does on
 // unix. The kernel drops the lock when its holder dies, so there are no
