@@ -218,7 +218,7 @@ func (c *Client) FetchAll(ctx context.Context, files []File, progress func(Event
 	}
 	wg.Wait()
 	if firstErr == nil && ctx.Err() != nil {
-		firstErr = ctx.Err()
+		firstErr = fmt.Errorf("hub: %w", ctx.Err())
 	}
 	if firstErr != nil {
 		return nil, firstErr

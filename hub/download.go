@@ -93,6 +93,9 @@ func (c *Client) fetch(ctx context.Context, f File, rep fileReporter) (string, e
 		if !safeName(m.commit) {
 			return "", fail(u, fmt.Errorf("server sent an invalid X-Repo-Commit %q", m.commit))
 		}
+		if isCommitHash(f.Revision) && m.commit != f.Revision {
+			return "", fail(u, fmt.Errorf("the server answered for commit %s, not the pinned one", m.commit))
+		}
 		commit = m.commit
 	}
 	if commit != f.Revision {

@@ -818,3 +818,26 @@ func TestSDTurboFixture(t *testing.T) {
 		t.Fatal("content differs")
 	}
 }
+
+// TestPinnedCommitMismatch refuses an answer for another commit than the
+// pinned one.
+func TestPinnedCommitMismatch(t *testing.T) {
+	fh := newFakeHub(t)
+	fh.add(sdRepo, "unet/model.onnx", &fakeFile{content: []byte("x"), lfs: true})
+	other := strings.Repeat("f", 40)
+	fh.hubHook = func(w http.ResponseWriter, r *http.Request, call int) bool {
+		w.Header().Set("X-Repo-Commit", other)
+		w.Header().Set("X-Linked-Etag", `"abc"`)
+		w.Header().Set("Location", fh.cdn.URL+"/blob/none")
+		w.WriteHeader(http.StatusFound)
+		return true
+	}
+	c := fh.client(t)
+	_, err := c.Fetch(context.Background(), sdRepo, testCommit, "unet/model.onnx", nil)
+	if err == nil || !strings.Contains(err.Error(), other) {
+		t.Fatalf("err = %v", err)
+	}
+	if n := len(fh.requests("", "GET")); n != 0 {
+		t.Errorf("%d GETs", n)
+	}
+}
