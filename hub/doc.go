@@ -40,6 +40,12 @@
 // 5xx answers, 429 and connection errors are retried with exponential backoff
 // (bounded; an attempt that made progress resets the count).
 //
+// Downloaders of the same blob, in one process or several, exclude each
+// other with the lock file: flock(2) on Linux, macOS and the BSDs (released by
+// the kernel if the holder dies), elsewhere a file created with O_EXCL that
+// its holder keeps fresh and that waiters take over once it is 30 s stale.
+// A waiter then finds the finished blob instead of downloading it again.
+//
 // With a pinned commit hash, a file already in the cache is returned without
 // any network request. In offline mode (Client.Offline or HF_HUB_OFFLINE=1)
 // only the cache is used.
