@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/txt2img/engine/graph"
+	"github.com/txt2img/engine/kernels"
 	"github.com/txt2img/engine/tensor"
 )
 
@@ -101,7 +102,7 @@ func redSoftmaxRow32(x, y []float32, log bool) {
 	var s float64
 	if log {
 		for _, v := range x {
-			s += float64(redExp32(v - m))
+			s += float64(kernels.Exp32(v - m))
 		}
 		ls := float32(math.Log(s))
 		for i, v := range x {
@@ -110,7 +111,7 @@ func redSoftmaxRow32(x, y []float32, log bool) {
 		return
 	}
 	for i, v := range x {
-		e := redExp32(v - m)
+		e := kernels.Exp32(v - m)
 		y[i] = e
 		s += float64(e)
 	}
@@ -164,7 +165,7 @@ func redSoftmaxCols32(x, y []float32, dim, inner int, log bool) {
 	for j := 0; j < dim; j++ {
 		xr, yr := x[j*inner:(j+1)*inner], y[j*inner:(j+1)*inner]
 		for i, v := range xr {
-			e := redExp32(v - m[i])
+			e := kernels.Exp32(v - m[i])
 			if !log {
 				yr[i] = e
 			}
@@ -237,41 +238,6 @@ func redSoftmaxCols64(x, y []float64, dim, inner int, log bool) {
 			yr[i] *= s[i]
 		}
 	}
-}
-
-// redExp32 is a float32 exp accurate to a few ulp (Cephes expf scheme:
-// x = n*ln2 + r, a degree-6 polynomial for e^r, 2^n by exponent bits).
-func redExp32(x float32) float32 {
-	const (
-		log2e = 1.44269504088896341
-		c1    = 0.693359375
-		c2    = -2.12194440e-4
-	)
-	if x != x {
-		return x
-	}
-	if x > 88.72283 {
-		return float32(math.Inf(1))
-	}
-	if x < -87.0 {
-		// the result is subnormal or zero: rare, take the slow path
-		return float32(math.Exp(float64(x)))
-	}
-	t := x*log2e + 0.5
-	k := int32(t)
-	if float32(k) > t {
-		k--
-	}
-	fk := float32(k)
-	r := x - fk*c1
-	r -= fk * c2
-	z := r * r
-	p := ((((1.9875691500e-4*r+1.3981999507e-3)*r+8.3334519073e-3)*r+4.1665795894e-2)*r+1.6666665459e-1)*r + 5.0000001201e-1
-	p = p*z + r + 1
-	if k > 127 {
-		return p * 2 * math.Float32frombits(uint32(k-1+127)<<23)
-	}
-	return p * math.Float32frombits(uint32(k+127)<<23)
 }
 
 // redParallel runs f over [0, n) split into contiguous chunks on up to
