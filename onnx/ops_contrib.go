@@ -634,8 +634,7 @@ func msNhwcConv(ec *graph.ExecContext, a *nnConvAttrs, x, w, b *tensor.Tensor) (
 		return out.finish(th), nil
 	}
 	xv := toF32(x)
-	chunk := max(64, (1<<21)/max(K, 1))
-	chunk = min(chunk, P)
+	chunk := min(P, max(msConvMinChunk, msConvChunkElems/max(K, 1)))
 	col := make([]float32, chunk*K)
 	for p0 := 0; p0 < P; p0 += chunk {
 		rows := min(chunk, P-p0)
@@ -648,6 +647,13 @@ func msNhwcConv(ec *graph.ExecContext, a *nnConvAttrs, x, w, b *tensor.Tensor) (
 	}
 	return out.finish(th), nil
 }
+
+// NhwcConv im2col chunking: about msConvChunkElems float32 values (8 MiB) per
+// chunk, at least msConvMinChunk pixels. Variables so tests can force chunks.
+var (
+	msConvChunkElems = 1 << 21
+	msConvMinChunk   = 64
+)
 
 // msIm2colNhwc writes the patches of output pixels [p0, p1) (flattened over
 // N, oH, oW) into col, one row of kH*kW*Cg values per pixel in (kh, kw, c)
@@ -693,7 +699,8 @@ type msAttn struct {
 	k, v               []float32
 	mask               []float32
 	bias               []float32
-	biasB, biasN       bool // attention_bias varies along batch / heads
+	biasB              bool // attention_bias varies along batch
+	biasHeads          int  // attention_bias heads dim (1 or N)
 }
 
 // msAttnBlock is the number of query rows one task handles.
@@ -727,9 +734,9 @@ func (p *msAttn) run(threads int, out []float32) {
 			if p.bias != nil {
 				o := 0
 				if p.biasB {
-					o += b * p.N * S * T
+					o += b * p.biasHeads * S * T
 				}
-				if p.biasN {
+				if p.biasHeads > 1 {
 					o += n * S * T
 				}
 				m := p.bias[o+(q0+i)*T:]
@@ -846,15 +853,15 @@ func msPrepareMask(op string, m *tensor.Tensor, causal bool, B, S, T, past int, 
 }
 
 // msAttnBias validates attention_bias [B|1, N|1, S, T] and reads it as float32.
-func msAttnBias(op string, t *tensor.Tensor, B, N, S, T int) ([]float32, bool, bool, error) {
+func msAttnBias(op string, t *tensor.Tensor, B, N, S, T int) ([]float32, bool, int, error) {
 	if t == nil {
-		return nil, false, false, nil
+		return nil, false, 0, nil
 	}
 	s := t.Shape()
 	if !msFloat(t.DType()) || len(s) != 4 || (s[0] != B && s[0] != 1) || (s[1] != N && s[1] != 1) || s[2] != S || s[3] != T {
-		return nil, false, false, errf("%s: attention_bias %s%v, want [%d|1, %d|1, %d, %d]", op, t.DType(), s, B, N, S, T)
+		return nil, false, 0, errf("%s: attention_bias %s%v, want [%d|1, %d|1, %d, %d]", op, t.DType(), s, B, N, S, T)
 	}
-	return toF32(t), s[0] != 1, s[1] != 1, nil
+	return toF32(t), s[0] != 1, s[1], nil
 }
 
 // msScatterBNTH copies rows of a [B, L, N, H]-addressed source (src offset of
@@ -1003,7 +1010,7 @@ func msAttentionFactory(n *graph.Node, _ int) (graph.Kernel, error) {
 		}
 		p := &msAttn{B: B, N: N, S: S, T: T, dk: hk, dv: hv, scale: sc,
 			q: qkv, ldq: Dt, qOff: func(b, n int) int { return b*S*Dt + n*hk },
-			k: kAll, v: vAll, mask: mask, bias: ab, biasB: abB, biasN: abN}
+			k: kAll, v: vAll, mask: mask, bias: ab, biasB: abB, biasHeads: abN}
 		out := msNewOut(ec, dt, []int{B, S, dv})
 		p.run(th, out.f)
 		res := make([]*tensor.Tensor, nOut)
@@ -1210,7 +1217,7 @@ func msMHAFactory(n *graph.Node, _ int) (graph.Kernel, error) {
 			sc = float32(1 / math.Sqrt(float64(hk)))
 		}
 		p := &msAttn{B: B, N: N, S: S, T: T, dk: hk, dv: hv, scale: sc,
-			q: qv, ldq: ldq, qOff: qOff, k: kAll, v: vAll, mask: mask, bias: ab, biasB: abB, biasN: abN}
+			q: qv, ldq: ldq, qOff: qOff, k: kAll, v: vAll, mask: mask, bias: ab, biasB: abB, biasHeads: abN}
 		out := msNewOut(ec, dt, []int{B, S, Dv})
 		p.run(th, out.f)
 		res := make([]*tensor.Tensor, nOut)
