@@ -110,7 +110,7 @@ func msWant(n *graph.Node, i int) bool { return len(n.Outputs) > i && n.Outputs[
 // msSiLU applies x*sigmoid(x) in place.
 func msSiLU(v []float32) {
 	for i, x := range v {
-		v[i] = x / (1 + mathExp32(-x))
+		v[i] = x / (1 + kernels.Exp32(-x))
 	}
 }
 
@@ -766,7 +766,7 @@ func msSoftmaxRow(row []float32) {
 	}
 	var s float32
 	for j, v := range row {
-		e := mathExp32(v - mx)
+		e := kernels.Exp32(v - mx)
 		row[j] = e
 		s += e
 	}
