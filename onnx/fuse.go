@@ -168,7 +168,13 @@ func fzDType(g *graph.PassGraph, v string, depth int) tensor.DType {
 		return t.DType
 	}
 	p := g.Producer(v)
-	if p == nil || p.Domain != "" || depth > 64 || len(p.Inputs) == 0 {
+	if p == nil || depth > 64 || len(p.Inputs) == 0 {
+		return tensor.Undefined
+	}
+	if p.Domain == fzDomain { // every fused op keeps its first input's dtype
+		return fzDType(g, p.Inputs[0], depth+1)
+	}
+	if p.Domain != "" {
 		return tensor.Undefined
 	}
 	switch p.OpType {
@@ -393,11 +399,12 @@ func fzFuseAttention(g *graph.PassGraph, sm *graph.Node) (bool, error) {
 		nodes = append(nodes, t)
 		k, kT = t.Inputs[0], 0
 	}
-	// The mask must not broadcast the scores to a larger shape.
+	// The mask must not broadcast the scores to a larger shape; where the
+	// ranks are unknown here the kernel checks the shapes at run time.
 	if mask != "" {
 		mr, ok1 := fzRank(g, mask)
 		sr, ok2 := fzRank(g, mm1.Outputs[0])
-		if !ok1 || !ok2 || mr > sr {
+		if ok1 && ok2 && mr > sr {
 			return false, nil
 		}
 	}
