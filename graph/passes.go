@@ -21,7 +21,8 @@ var nonDeterministic = map[string]bool{
 	"RandomUniformLike": true, "Multinomial": true, "Bernoulli": true, "Dropout": false,
 }
 
-// PassNames lists the compile-time passes in the order they run.
+// PassNames lists the compile-time passes in the order they run: the
+// built-in ones, then those added with RegisterPass.
 var PassNames = []string{"fold-constants", "infer-shapes", "fold-shapes"}
 
 func (s *Session) passEnabled(name string) bool {
@@ -37,21 +38,20 @@ func (s *Session) runPasses() error {
 	if s.passEnabled("fold-constants") {
 		s.foldConstants()
 	}
-	if !s.passEnabled("infer-shapes") {
-		return nil
-	}
-	// Shapes and constants feed each other: a folded Shape makes its
-	// consumers constant, whose values sharpen later shapes.
-	for iter := 0; iter < maxShapeFoldRounds; iter++ {
-		s.inferShapes()
-		if !s.passEnabled("fold-shapes") || !s.foldShapes() {
-			break
+	if s.passEnabled("infer-shapes") {
+		// Shapes and constants feed each other: a folded Shape makes its
+		// consumers constant, whose values sharpen later shapes.
+		for iter := 0; iter < maxShapeFoldRounds; iter++ {
+			s.inferShapes()
+			if !s.passEnabled("fold-shapes") || !s.foldShapes() {
+				break
+			}
+			if s.passEnabled("fold-constants") {
+				s.foldConstants()
+			}
 		}
-		if s.passEnabled("fold-constants") {
-			s.foldConstants()
-		}
 	}
-	return nil
+	return s.runRegisteredPasses()
 }
 
 // foldConstants evaluates nodes whose inputs are all constants and replaces
