@@ -58,6 +58,8 @@ type compiledNode struct {
 	in, out []int
 	opset   int
 	backend string
+	// room: the kernel reads non-contiguous inputs itself (RoomAware).
+	room bool
 }
 
 // ExecContext is what a kernel sees while it runs.
@@ -191,6 +193,7 @@ func newSession(g *Graph, opts Options, outerNames map[string]bool) (*Session, e
 			return nil, err
 		}
 		cn.k, cn.backend = k, be
+		_, cn.room = k.(RoomAware)
 		s.nodes = append(s.nodes, cn)
 	}
 	for _, o := range g.Outputs {
@@ -458,6 +461,9 @@ func (s *Session) run(ctx context.Context, inputs []*tensor.Tensor, parent *scop
 			}
 			if v == nil {
 				return nil, fmt.Errorf("graph: %s: input %q has no value", cn.n, s.names[id])
+			}
+			if !cn.room && !v.Contiguous() {
+				v = v.Compact()
 			}
 			in = append(in, v)
 		}

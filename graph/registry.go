@@ -24,6 +24,24 @@ func (f KernelFunc) Run(ec *ExecContext, in []*tensor.Tensor) ([]*tensor.Tensor,
 	return f(ec, in)
 }
 
+// RoomAware is implemented by kernels that read inputs which are not
+// contiguous (tensors with room, see tensor.NewWithRoom) through their
+// Strides. The executor hands every other kernel a compact copy of such an
+// input. Wrap a kernel with AcceptRoom to declare it. (Concat is the one
+// kernel that writes to an input: it appends into the room after its first
+// input's view, which that view does not hold; see tensor.Tensor.Extend.)
+type RoomAware interface {
+	Kernel
+	AcceptsRoom()
+}
+
+// AcceptRoom marks k as RoomAware.
+func AcceptRoom(k Kernel) Kernel { return roomKernel{k} }
+
+type roomKernel struct{ Kernel }
+
+func (roomKernel) AcceptsRoom() {}
+
 // Factory compiles a node into a kernel. opset is the version of the node's
 // domain that the model imports. Factories read and validate attributes here,
 // once, so Run does no attribute parsing.

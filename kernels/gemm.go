@@ -69,52 +69,60 @@ func Gemm(m, n, k int, alpha float32, a, b Operand, beta float32, c []float32, l
 	defer nnPutBuf(bPack)
 	ap, bp := *aPack, *bPack
 
-	for jc := 0; jc < n; jc += nnNC {
-		nc := min(nnNC, n-jc)
-		nSlivers := (nc + nnNR - 1) / nnNR
-		// Column groups per row block so there are enough tasks for all threads.
-		nGroups := 1
-		if mBlocks < threads*2 {
-			nGroups = min(nSlivers, (threads*2+mBlocks-1)/mBlocks)
+	// The loop state lives outside the loops and the two task functions are
+	// built once, so the number of allocations does not grow with k or n.
+	var l struct {
+		jc, nc, nSlivers, nGroups, slPerGroup, pc, kc, packTasks int
+		first                                                    bool
+	}
+	aSl := (m + nnMR - 1) / nnMR
+	// Phase 1: pack A (all rows, this k block) and B (this panel).
+	pack := func(t int) {
+		for s := t * 8; s < min(l.packTasks, t*8+8); s++ {
+			if s < aSl {
+				nnPackA(ap[s*nnMR*l.kc:(s+1)*nnMR*l.kc], a, s*nnMR, min(nnMR, m-s*nnMR), l.pc, l.kc)
+			} else {
+				j := s - aSl
+				nnPackB(bp[j*nnNR*l.kc:(j+1)*nnNR*l.kc], b, l.jc+j*nnNR, min(nnNR, l.nc-j*nnNR), l.pc, l.kc)
+			}
 		}
-		slPerGroup := (nSlivers + nGroups - 1) / nGroups
-		nGroups = (nSlivers + slPerGroup - 1) / slPerGroup
-		for pc := 0; pc < k; pc += nnKC {
-			kc := min(nnKC, k-pc)
-			first := pc == 0
-			// Phase 1: pack A (all rows, this k block) and B (this panel).
-			aSl := (m + nnMR - 1) / nnMR
-			packTasks := aSl + nSlivers
-			nnParallel(threads, (packTasks+7)/8, func(t int) {
-				for s := t * 8; s < min(packTasks, t*8+8); s++ {
-					if s < aSl {
-						nnPackA(ap[s*nnMR*kc:(s+1)*nnMR*kc], a, s*nnMR, min(nnMR, m-s*nnMR), pc, kc)
-					} else {
-						j := s - aSl
-						nnPackB(bp[j*nnNR*kc:(j+1)*nnNR*kc], b, jc+j*nnNR, min(nnNR, nc-j*nnNR), pc, kc)
-					}
-				}
-			})
-			// Phase 2: compute; each task owns an MC x (group of slivers) tile of C.
-			nnParallel(threads, mBlocks*nGroups, func(t int) {
-				ib, g := t/nGroups, t%nGroups
-				i0 := ib * nnMC
-				mc := min(nnMC, m-i0)
-				j0 := g * slPerGroup
-				j1 := min(nSlivers, j0+slPerGroup)
-				var acc [nnMR * nnNR]float32
-				for js := j0; js < j1; js++ {
-					bs := bp[js*nnNR*kc : (js+1)*nnNR*kc]
-					col := jc + js*nnNR
-					nr := min(nnNR, n-col)
-					for ir := 0; ir < mc; ir += nnMR {
-						row := i0 + ir
-						as := ap[(row/nnMR)*nnMR*kc : (row/nnMR+1)*nnMR*kc]
-						nnKernel2x4(as, bs, &acc)
-						nnStore(&acc, c[row*ldc+col:], ldc, min(nnMR, m-row), nr, alpha, beta, first)
-					}
-				}
-			})
+	}
+	// Phase 2: compute; each task owns an MC x (group of slivers) tile of C.
+	compute := func(t int) {
+		ib, g := t/l.nGroups, t%l.nGroups
+		i0 := ib * nnMC
+		mc := min(nnMC, m-i0)
+		j0 := g * l.slPerGroup
+		j1 := min(l.nSlivers, j0+l.slPerGroup)
+		var acc [nnMR * nnNR]float32
+		for js := j0; js < j1; js++ {
+			bs := bp[js*nnNR*l.kc : (js+1)*nnNR*l.kc]
+			col := l.jc + js*nnNR
+			nr := min(nnNR, n-col)
+			for ir := 0; ir < mc; ir += nnMR {
+				row := i0 + ir
+				as := ap[(row/nnMR)*nnMR*l.kc : (row/nnMR+1)*nnMR*l.kc]
+				nnKernel2x4(as, bs, &acc)
+				nnStore(&acc, c[row*ldc+col:], ldc, min(nnMR, m-row), nr, alpha, beta, l.first)
+			}
+		}
+	}
+	for l.jc = 0; l.jc < n; l.jc += nnNC {
+		l.nc = min(nnNC, n-l.jc)
+		l.nSlivers = (l.nc + nnNR - 1) / nnNR
+		// Column groups per row block so there are enough tasks for all threads.
+		l.nGroups = 1
+		if mBlocks < threads*2 {
+			l.nGroups = min(l.nSlivers, (threads*2+mBlocks-1)/mBlocks)
+		}
+		l.slPerGroup = (l.nSlivers + l.nGroups - 1) / l.nGroups
+		l.nGroups = (l.nSlivers + l.slPerGroup - 1) / l.slPerGroup
+		for l.pc = 0; l.pc < k; l.pc += nnKC {
+			l.kc = min(nnKC, k-l.pc)
+			l.first = l.pc == 0
+			l.packTasks = aSl + l.nSlivers
+			nnParallel(threads, (l.packTasks+7)/8, pack)
+			nnParallel(threads, mBlocks*l.nGroups, compute)
 		}
 	}
 }

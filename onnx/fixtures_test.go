@@ -60,12 +60,7 @@ func fixtureTolerance(t *testing.T, dir string) (rtol, atol float64) {
 // fixturePending lists fixtures that cannot pass yet, with the reason; as
 // with the node tests, a listed fixture that passes fails the test.
 var fixturePending = map[string]string{
-	"janus_pro_tiny_language_model_q4":             "com.microsoft MatMulNBits not implemented yet",
-	"janus_pro_tiny_language_model_q4f16":          "com.microsoft MatMulNBits not implemented yet",
-	"janus_pro_tiny_prepare_inputs_embeds":         "NonZero not implemented yet",
-	"sd_turbo_tiny_vae_decoder_opt_fp16":           "graph differs from the reference: ORT's VAE attention fusion (fusion_attention_vae.py) writes an all-zero Attention qkv bias, dropping to_q/to_k/to_v biases (restoring them gives max abs 0.007)",
-	"janus_pro_tiny_language_model_q4/decode_0":    "com.microsoft MatMulNBits not implemented yet",
-	"janus_pro_tiny_language_model_q4f16/decode_0": "com.microsoft MatMulNBits not implemented yet",
+	"sd_turbo_tiny_vae_decoder_opt_fp16": "graph differs from the reference: ORT's VAE attention fusion (fusion_attention_vae.py) writes an all-zero Attention qkv bias, dropping to_q/to_k/to_v biases (restoring them gives max abs 0.007)",
 }
 
 // checkPending turns a fixture's error into a test result honouring fixturePending.

@@ -60,7 +60,7 @@ func nnGemmDType(dt tensor.DType) bool {
 // removed), batch dims broadcast. Opset 1 (float types), 9 (+ integer
 // types), 13 (+ bfloat16): same semantics.
 func nnMatMulFactory(n *graph.Node, opset int) (graph.Kernel, error) {
-	return graph.KernelFunc(func(ec *graph.ExecContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return graph.AcceptRoom(graph.KernelFunc(func(ec *graph.ExecContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		a, b := input(in, 0), input(in, 1)
 		if a == nil || b == nil {
 			return nil, errf("MatMul needs two inputs")
@@ -70,7 +70,27 @@ func nnMatMulFactory(n *graph.Node, opset int) (graph.Kernel, error) {
 			return nil, err
 		}
 		return one(t)
-	}), nil
+	})), nil
+}
+
+// nbMatStride returns the element distance between consecutive matrices of
+// a batched MatMul operand: rows*cols for a contiguous tensor, capacity*cols
+// for a float32/float16 tensor with room along its row axis (a KV cache read
+// in place); other tensors with room are compacted first.
+func nbMatStride(t *tensor.Tensor) (*tensor.Tensor, int) {
+	r := t.Rank()
+	if r < 2 {
+		return t, t.Numel()
+	}
+	cols := t.Shape()[r-1]
+	if t.Contiguous() {
+		return t, t.Shape()[r-2] * cols
+	}
+	if ax, capacity := t.Room(); ax == r-2 && (t.DType() == tensor.Float || t.DType() == tensor.Float16) {
+		return t, capacity * cols
+	}
+	t = t.Compact()
+	return t, t.Shape()[r-2] * cols
 }
 
 // nnMatMul computes numpy.matmul(a, b).
@@ -79,6 +99,8 @@ func nnMatMul(a, b *tensor.Tensor, threads int) (*tensor.Tensor, error) {
 	if b.DType() != dt {
 		return nil, errf("MatMul input dtypes differ: %s and %s", dt, b.DType())
 	}
+	a, aMat := nbMatStride(a)
+	b, bMat := nbMatStride(b)
 	sa, sb := a.Shape(), b.Shape()
 	if len(sa) == 0 || len(sb) == 0 {
 		return nil, errf("MatMul inputs must have rank >= 1, got %v and %v", sa, sb)
@@ -120,7 +142,7 @@ func nnMatMul(a, b *tensor.Tensor, threads int) (*tensor.Tensor, error) {
 				oa += idx[d] * sta[d]
 				ob += idx[d] * stb[d]
 			}
-			aOff[i], bOff[i] = oa*M*K, ob*K*N
+			aOff[i], bOff[i] = oa*aMat, ob*bMat
 			for d := len(batch) - 1; d >= 0; d-- {
 				idx[d]++
 				if idx[d] < batch[d] {

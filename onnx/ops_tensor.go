@@ -220,7 +220,7 @@ func shpTransposeFactory(n *graph.Node, _ int) (graph.Kernel, error) {
 	if n.Has("perm") {
 		perm = ints64(n.Ints("perm", nil))
 	}
-	return graph.KernelFunc(func(ec *graph.ExecContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return graph.AcceptRoom(graph.KernelFunc(func(ec *graph.ExecContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := shpCheck(in, 1); err != nil {
 			return nil, err
 		}
@@ -248,7 +248,7 @@ func shpTransposeFactory(n *graph.Node, _ int) (graph.Kernel, error) {
 			return nil, err
 		}
 		return one(t)
-	}), nil
+	})), nil
 }
 
 // shpTranspose permutes the dims of x. It collapses size-1 dims and runs of
@@ -262,7 +262,7 @@ func shpTranspose(x *tensor.Tensor, perm []int, threads int) (*tensor.Tensor, er
 	for i, a := range perm {
 		oshape[i] = shape[a]
 	}
-	st := tensor.Strides(shape)
+	st := x.Strides() // strides over the room of a tensor with room
 	// Effective dims in output order: (size, source stride).
 	var size, sst []int
 	for _, a := range perm {
@@ -375,19 +375,97 @@ func shpConcatFactory(n *graph.Node, opset int) (graph.Kernel, error) {
 		return nil, errf("Concat: missing axis attribute")
 	}
 	axis := int(n.Int("axis", def))
-	return graph.KernelFunc(func(ec *graph.ExecContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return graph.AcceptRoom(graph.KernelFunc(func(ec *graph.ExecContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := shpCheck(in, len(in)); err != nil {
 			return nil, err
 		}
 		if len(in) == 0 {
 			return nil, errf("Concat needs at least one input")
 		}
-		t, err := shpConcat(in, axis)
+		if ax, _ := in[0].Room(); ax >= 0 && len(in) > 1 {
+			if a, err := normAxis(axis, in[0].Rank()); err == nil && a == ax {
+				return nbConcatAppend(in, ax)
+			}
+		}
+		args, copied := in, false
+		for i, t := range in {
+			if !t.Contiguous() {
+				if !copied {
+					args, copied = append([]*tensor.Tensor(nil), in...), true
+				}
+				args[i] = t.Compact()
+			}
+		}
+		t, err := shpConcat(args, axis)
 		if err != nil {
 			return nil, err
 		}
 		return one(t)
-	}), nil
+	})), nil
+}
+
+// nbConcatAppend concatenates along the room axis of in[0] (a KV cache made
+// with tensor.NewWithRoom) by writing the other inputs into its room: the
+// output is a view of in[0]'s backing array and nothing in[0] holds is
+// copied. When the room is short or already claimed by another view, the
+// result goes to a new backing array with twice the capacity (a copy, as
+// Go's append does), so later steps append in place again.
+func nbConcatAppend(in []*tensor.Tensor, ax int) ([]*tensor.Tensor, error) {
+	first := in[0]
+	add := 0
+	for i, t := range in[1:] {
+		if t.DType() != first.DType() || t.Rank() != first.Rank() {
+			return nil, errf("input %d is %s, input 0 is %s", i+1, t, first)
+		}
+		for j, d := range t.Shape() {
+			if j != ax && d != first.Shape()[j] {
+				return nil, errf("input %d shape %v does not match input 0 shape %v off axis %d", i+1, t.Shape(), first.Shape(), ax)
+			}
+		}
+		add += t.Shape()[ax]
+	}
+	out, ok := first.Extend(add)
+	start := 0
+	if !ok {
+		_, capacity := first.Room()
+		shape := append([]int(nil), first.Shape()...)
+		need := shape[ax] + add
+		var err error
+		out, err = tensor.NewWithRoom(first.DType(), shape, ax, max(need, 2*capacity))
+		if err != nil {
+			return nil, err
+		}
+		out, _ = out.Extend(add)
+	} else {
+		start = 1 // in[0] is already in place
+	}
+	// Copy each input's rows into the output's slabs.
+	shape := out.Shape()
+	es := out.DType().Size()
+	outer := shpProd(shape[:ax])
+	st := out.Strides()
+	slab := es * shpProd(shape[ax:]) // bytes of a slab when there is no outer dim
+	if ax > 0 {
+		slab = st[ax-1] * es
+	}
+	row := st[ax] * es
+	dst := out.Bytes()
+	off := 0
+	for i, t := range in {
+		n := t.Shape()[ax]
+		if i >= start {
+			src := t.Bytes()
+			if !t.Contiguous() {
+				src = t.Compact().Bytes()
+			}
+			run := n * row
+			for o := 0; o < outer; o++ {
+				copy(dst[o*slab+off*row:o*slab+off*row+run], src[o*run:(o+1)*run])
+			}
+		}
+		off += n
+	}
+	return one(out)
 }
 
 func shpConcat(in []*tensor.Tensor, axis int) (*tensor.Tensor, error) {

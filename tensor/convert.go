@@ -28,6 +28,7 @@ func F16ToF32(h uint16) float32 { return float16.Frombits(h).Float32() }
 // At returns element i converted to float64. Float8/float4 types use the
 // Float8ToF32 family; strings return NaN.
 func (t *Tensor) At(i int) float64 {
+	i = t.phys(i)
 	b := t.buf
 	switch t.dtype {
 	case Float:
@@ -67,6 +68,9 @@ func (t *Tensor) At(i int) float64 {
 
 // Float64s converts every element to float64.
 func (t *Tensor) Float64s() []float64 {
+	if !t.Contiguous() {
+		return t.Compact().Float64s()
+	}
 	n := t.Numel()
 	out := make([]float64, n)
 	switch t.dtype {
@@ -86,6 +90,9 @@ func (t *Tensor) Float64s() []float64 {
 
 // Float32s converts every element to float32 (a copy, also for float32 input).
 func (t *Tensor) Float32s() []float32 {
+	if !t.Contiguous() {
+		return t.Compact().Float32s()
+	}
 	n := t.Numel()
 	out := make([]float32, n)
 	switch t.dtype {
@@ -106,6 +113,9 @@ func (t *Tensor) Float32s() []float32 {
 // Int64s converts every element of an integer or bool tensor to int64 exactly
 // (floats are truncated toward zero).
 func (t *Tensor) Int64s() []int64 {
+	if !t.Contiguous() {
+		return t.Compact().Int64s()
+	}
 	n := t.Numel()
 	out := make([]int64, n)
 	b := t.buf
@@ -139,6 +149,7 @@ func (t *Tensor) Int64s() []int64 {
 // Set stores v (float64) into element i with C-like conversion: floats round to
 // nearest even, integers truncate toward zero and wrap, bool is v != 0.
 func (t *Tensor) Set(i int, v float64) {
+	i = t.phys(i)
 	b := t.buf
 	switch t.dtype {
 	case Float:
@@ -184,9 +195,9 @@ func (t *Tensor) Set(i int, v float64) {
 func (t *Tensor) SetInt(i int, v int64) {
 	switch t.dtype {
 	case Int64:
-		View[int64](t)[i] = v
+		View[int64](t)[t.phys(i)] = v
 	case Uint64:
-		View[uint64](t)[i] = uint64(v)
+		View[uint64](t)[t.phys(i)] = uint64(v)
 	default:
 		if t.dtype.IsFloat() {
 			t.Set(i, float64(v))

@@ -25,8 +25,9 @@ const (
 type Tensor struct {
 	dtype DType
 	shape []int
-	buf   []byte   // len = Numel()*dtype.Size(); aligned to 8 bytes when allocated here
-	strs  []string // dtype String only
+	buf   []byte    // len = Numel()*dtype.Size() (a non-contiguous view: its span of the backing array); aligned to 8 bytes when allocated here
+	strs  []string  // dtype String only
+	room  *roomInfo // spare capacity along one axis (see NewWithRoom); nil for most tensors
 
 	Kind  Kind
 	Elems []*Tensor
@@ -155,7 +156,17 @@ func (t *Tensor) Rank() int         { return len(t.shape) }
 func (t *Tensor) Numel() int        { return Numel(t.shape) }
 func (t *Tensor) Bytes() []byte     { return t.buf }
 func (t *Tensor) Strings() []string { return t.strs }
-func (t *Tensor) Strides() []int    { return Strides(t.shape) }
+
+// Strides returns the element strides of t in Bytes(): row-major strides of
+// the shape, except that a tensor with room strides over its capacity.
+func (t *Tensor) Strides() []int {
+	if t.room == nil {
+		return Strides(t.shape)
+	}
+	phys := append([]int(nil), t.shape...)
+	phys[t.room.axis] = t.room.capacity
+	return Strides(phys)
+}
 
 // Typed views. They panic if the dtype does not match (a programming error).
 func (t *Tensor) F32() []float32 { t.must(Float); return View[float32](t) }
@@ -180,16 +191,23 @@ func (t *Tensor) must(dt DType) {
 	}
 }
 
-// Reshape returns a view with a new shape sharing the same data.
+// Reshape returns a view with a new shape sharing the same data. A tensor
+// that is not Contiguous cannot be reshaped (Compact it first).
 func (t *Tensor) Reshape(shape ...int) (*Tensor, error) {
+	if !t.Contiguous() {
+		return nil, fmt.Errorf("tensor: cannot reshape a non-contiguous %v view", t.shape)
+	}
 	if Numel(shape) != t.Numel() {
 		return nil, fmt.Errorf("tensor: cannot reshape %v to %v", t.shape, shape)
 	}
 	return &Tensor{dtype: t.dtype, shape: append([]int(nil), shape...), buf: t.buf, strs: t.strs}, nil
 }
 
-// Clone returns a deep copy.
+// Clone returns a deep copy (contiguous, without room).
 func (t *Tensor) Clone() *Tensor {
+	if !t.Contiguous() {
+		return t.Compact()
+	}
 	c := &Tensor{dtype: t.dtype, shape: append([]int(nil), t.shape...), Kind: t.Kind}
 	if t.strs != nil {
 		c.strs = append([]string(nil), t.strs...)
