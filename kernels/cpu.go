@@ -23,7 +23,7 @@ type Set struct {
 	f16c bool // h2f uses F16C VCVTPH2PS
 }
 
-// sets lists every usable set, weakest first; filled once in init.
+// sets lists every usable set, generic first; filled once in init.
 var sets []*Set
 
 // active is the set Gemm uses. It is read once per call.
@@ -33,13 +33,24 @@ var active atomic.Pointer[Set]
 var envErr error
 
 func init() {
-	sets = append([]*Set{genericSet()}, archSets()...)
+	arch, def := archSets()
+	sets = append([]*Set{genericSet()}, arch...)
 	active.Store(sets[len(sets)-1])
-	if v := os.Getenv("ENGINE_CPU"); v != "" {
-		if _, err := Use(v); err != nil {
-			envErr = fmt.Errorf("kernels: ENGINE_CPU=%s: %w", v, err)
-		}
+	if def != "" {
+		_, _ = Use(def)
 	}
+	envErr = useEnv(os.Getenv("ENGINE_CPU"))
+}
+
+// useEnv applies an ENGINE_CPU value ("" keeps the default).
+func useEnv(v string) error {
+	if v == "" {
+		return nil
+	}
+	if _, err := Use(v); err != nil {
+		return fmt.Errorf("%w (ENGINE_CPU=%s)", err, v)
+	}
+	return nil
 }
 
 // genericSet is the pure-Go set (the oracle for every other set).
@@ -48,7 +59,8 @@ func genericSet() *Set {
 }
 
 // Sets returns the names of the kernel sets this CPU and build can run,
-// weakest first; the last one is the default.
+// generic first, then by vector width. The default is the widest one except
+// where the architecture file documents a measured exception.
 func Sets() []string {
 	names := make([]string, len(sets))
 	for i, s := range sets {
@@ -98,7 +110,7 @@ func Describe() string {
 	}
 	fmt.Fprintf(&b, "; %s, %d cores", model, cores)
 	if envErr != nil {
-		fmt.Fprintf(&b, "; %v", envErr)
+		fmt.Fprintf(&b, "; ignored: %s", strings.TrimPrefix(envErr.Error(), "kernels: "))
 	}
 	return b.String()
 }

@@ -3,4 +3,4 @@
 package kernels
 
 // archSets returns no assembly sets: this build keeps the generic kernels.
-func archSets() []*Set { return nil }
+func archSets() (sets []*Set, def string) { return nil, "" }

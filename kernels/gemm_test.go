@@ -30,6 +30,17 @@ func TestSets(t *testing.T) {
 		}
 		restore()
 	}
+	// ENGINE_CPU: a name the CPU cannot run is an error, not a downgrade.
+	prev := Active()
+	for _, v := range []string{"bogus", "avx512", "neon", "avx2"} {
+		err := useEnv(v)
+		if ok := slices.Contains(names, v); ok != (err == nil) || (ok && Active() != v) {
+			t.Errorf("useEnv(%s) = %v with sets %v (active %s)", v, err, names, Active())
+		}
+	}
+	if err := useEnv(prev); err != nil {
+		t.Fatal(err)
+	}
 	// A set is listed only if the CPU has every feature its kernels use.
 	need := map[string]func() bool{
 		"avx2": func() bool {
