@@ -4,6 +4,7 @@ import (
 	"runtime"
 
 	"github.com/klauspost/cpuid/v2"
+	"github.com/txt2img/engine/kernels"
 )
 
 // Capabilities describes what this machine can run.
@@ -18,16 +19,12 @@ type Capabilities struct {
 	VulkanDevices []string
 }
 
-// kernelSet names the kernels the engine runs; every kernel is pure Go
-// until the assembly kernels land.
-var kernelSet = func() string { return "generic" }
-
 // Detect reports the machine's capabilities.
 func Detect() Capabilities {
 	return Capabilities{
 		CPU:     cpuid.CPU.BrandName,
 		Cores:   runtime.GOMAXPROCS(0),
-		Kernels: kernelSet(),
+		Kernels: kernels.Active(),
 		F16C:    cpuid.CPU.Supports(cpuid.F16C),
 	}
 }

@@ -1,7 +1,20 @@
-// Package kernels holds pure-Go compute kernels shared by the operator
+// Package kernels holds the compute kernels shared by the operator
 // implementations: a cache-blocked, register-blocked float32 GEMM (Sgemm and
-// Gemm, which also reads float16 operands directly).
+// Gemm, which also reads float16 operands directly, widening them while
+// packing).
+//
+// Kernel sets. At start-up the package detects the CPU (klauspost/cpuid) and
+// selects one set of micro-kernels: "generic" (pure Go, always available and
+// the oracle for the others), "avx2" (AVX2+FMA+F16C, 6x16 tile), "avx512"
+// (AVX-512 F/BW/VL/DQ, 12x32 tile) or "neon" (arm64, 8x8 tile). The
+// environment variable ENGINE_CPU=generic|avx2|avx512|neon overrides the
+// choice but never selects a set the CPU cannot run (see EnvError); Sets and
+// Use do the same programmatically, and Describe returns a one-line summary.
+// The build tags noasm and purego (and non-gc compilers) keep only the
+// generic set.
 //
 // Results are deterministic: every output element is reduced by exactly one
-// goroutine in a fixed k order, so the bits do not depend on the thread count.
+// goroutine in a fixed k order with a tile layout fixed per set, so the bits
+// do not depend on the thread count (they may differ in the last bits between
+// sets).
 package kernels

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/txt2img/engine/graph"
+	"github.com/txt2img/engine/kernels"
 	"github.com/txt2img/engine/onnx"
 )
 
@@ -67,6 +68,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	if *verbose {
+		fmt.Fprintf(stdout, "kernels: %s\n", kernels.Describe())
 		fmt.Fprintf(stdout, "model %s: %d nodes after passes (%d in file), opsets %v, compiled in %v\n",
 			filepath.Base(*model), sess.NodeCount(), len(m.Graph.Nodes), m.Graph.Opsets, time.Since(t0).Round(time.Millisecond))
 	}

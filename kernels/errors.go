@@ -1,0 +1,15 @@
+package kernels
+
+// Panic messages of kernel precondition checks (constant strings, like gonum's
+// blas/gonum/errors.go). Kernels panic; errors belong at graph build time.
+const (
+	errShortA    = "kernels: insufficient length of a"
+	errShortB    = "kernels: insufficient length of b"
+	errShortC    = "kernels: insufficient length of c"
+	errBadLdA    = "kernels: bad leading dimension of a"
+	errBadLdB    = "kernels: bad leading dimension of b"
+	errBadLdC    = "kernels: bad leading dimension of c"
+	errNoData    = "kernels: Gemm operand has no data"
+	errBadKC     = "kernels: micro-kernel needs kc >= 1"
+	errShortConv = "kernels: float16 conversion destination too short"
+)
