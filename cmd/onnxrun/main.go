@@ -68,7 +68,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	if *verbose {
-		fmt.Fprintf(stdout, "kernels: %s\n", kernels.Describe())
+		fmt.Fprintln(stdout, kernels.Describe())
 		fmt.Fprintf(stdout, "model %s: %d nodes after passes (%d in file), opsets %v, compiled in %v\n",
 			filepath.Base(*model), sess.NodeCount(), len(m.Graph.Nodes), m.Graph.Opsets, time.Since(t0).Round(time.Millisecond))
 	}
