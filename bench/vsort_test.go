@@ -238,7 +238,17 @@ func TestMatMulNBits(t *testing.T) {
 	got, err := runTiny(t, c)
 	if err == nil {
 		want := naiveMatMulNBits(c.Inputs[0].T.F32(), initU8(t, c, "wq"), initF32(t, c, "scales"), m, k, n, block)
-		checkClose(t, got, want, []int{m, n})
+		// The case sets accuracy_level 4: activations are quantized to int8
+		// per block, so the result is within ~1/127 of the largest output.
+		scale := 0.0
+		for _, w := range want {
+			scale = math.Max(scale, math.Abs(w))
+		}
+		for i, w := range want {
+			if d := math.Abs(float64(got.F32()[i]) - w); d > 2e-2*scale {
+				t.Fatalf("element %d: got %v, want %v (int8 activations allow %.3g)", i, got.F32()[i], w, 2e-2*scale)
+			}
+		}
 		return
 	}
 	if !strings.Contains(err.Error(), "MatMulNBits") {
