@@ -62,7 +62,6 @@ func fixtureTolerance(t *testing.T, dir string) (rtol, atol float64) {
 var fixturePending = map[string]string{
 	"janus_pro_tiny_language_model_q4":             "com.microsoft MatMulNBits not implemented yet",
 	"janus_pro_tiny_language_model_q4f16":          "com.microsoft MatMulNBits not implemented yet",
-	"janus_pro_tiny_prepare_inputs_embeds":         "NonZero not implemented yet",
 	"sd_turbo_tiny_text_encoder_opt_fp16":          "com.microsoft SkipLayerNormalization/Attention not implemented yet",
 	"sd_turbo_tiny_unet_opt_fp16":                  "com.microsoft NhwcConv/GroupNorm/MultiHeadAttention not implemented yet",
 	"sd_turbo_tiny_vae_decoder_opt_fp16":           "com.microsoft NhwcConv/GroupNorm not implemented yet",
