@@ -198,7 +198,8 @@ type Pipeline struct {
 	layers               []string // past_key_values.* input names of the language model
 	kvHeads, headDim     int
 	hasPositionIDs       bool
-	visionImage          int // preprocessor_config.json image_size (understanding path)
+	visionImage          int  // preprocessor_config.json image_size (understanding path)
+	dummyImage           bool // prepare_inputs_embeds refused an empty image batch once
 }
 
 // Load opens a model folder in the layout of onnx-community/Janus-Pro-1B-ONNX.
@@ -816,12 +817,16 @@ func (p *Pipeline) prepareEmbeds(ctx context.Context, ids *tensor.Tensor) (*tens
 		}
 		return e, nil
 	}
-	e, err := run(0, hw)
-	if err == nil {
-		return e, nil
-	}
-	if ctx.Err() != nil {
-		return nil, err
+	var err error
+	if !p.dummyImage {
+		var e *tensor.Tensor
+		if e, err = run(0, hw); err == nil {
+			return e, nil
+		}
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		p.dummyImage = true
 	}
 	// The vision tower could not take an empty batch: one dummy image, the
 	// tower's own input size (the understanding path's, from the graph).
@@ -831,6 +836,9 @@ func (p *Pipeline) prepareEmbeds(ctx context.Context, ids *tensor.Tensor) (*tens
 	}
 	e, err2 := run(1, side)
 	if err2 != nil {
+		if err == nil {
+			return nil, fmt.Errorf("janus: prepare_inputs_embeds: %w", err2)
+		}
 		return nil, fmt.Errorf("janus: prepare_inputs_embeds: empty image batch: %v; one zero image: %w", err, err2)
 	}
 	return e, nil

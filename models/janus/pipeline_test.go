@@ -1,6 +1,7 @@
 package janus
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -184,5 +185,46 @@ func TestReferenceCases(t *testing.T) {
 				t.Logf("pending (%s): %v", reason, err)
 			}
 		})
+	}
+}
+
+// TestPromptRows checks the prompt string and ids of every row of the
+// folder's tokenizer_reference.jsonl (t2i_text, t2i_ids).
+func TestPromptRows(t *testing.T) {
+	dir := tinyDir(t)
+	p, err := loadTiny(t, dir, variantsFor("plain"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "tokenizer_reference.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+		var r struct {
+			ID, Prompt, T2IText string
+			T2IIDs              []int64
+		}
+		var raw map[string]json.RawMessage
+		if err := json.Unmarshal(line, &raw); err != nil {
+			t.Fatal(err)
+		}
+		json.Unmarshal(raw["id"], &r.ID)
+		json.Unmarshal(raw["prompt"], &r.Prompt)
+		json.Unmarshal(raw["t2i_text"], &r.T2IText)
+		json.Unmarshal(raw["t2i_ids"], &r.T2IIDs)
+		text, err := p.PromptText(r.Prompt)
+		if err != nil || text != r.T2IText {
+			t.Errorf("%s: text %q, want %q", r.ID, text, r.T2IText)
+		}
+		ids, _, err := p.PromptIDs(r.Prompt, UncondPad)
+		if err != nil || !slices.Equal(ids, r.T2IIDs) {
+			t.Errorf("%s: ids %v, want %v", r.ID, ids, r.T2IIDs)
+		}
+		n++
+	}
+	if n < 30 {
+		t.Fatalf("%d rows", n)
 	}
 }
