@@ -13,11 +13,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/txt2img/engine/graph"
 	"github.com/txt2img/engine/hub"
+	"github.com/txt2img/engine/models/janus"
 	"github.com/txt2img/engine/models/sdturbo"
 	"github.com/txt2img/engine/tokenizer"
 )
@@ -60,7 +62,31 @@ type Options struct {
 	Logger *slog.Logger
 	// Threads is the number of worker threads (0: GOMAXPROCS).
 	Threads int
+
+	// DType picks the weight variants of a model made of several ONNX
+	// sub-models (Janus): a default dtype and optional per-sub-model
+	// overrides, comma-separated, e.g. "fp32" or "fp32,language_model=q4".
+	// Dtypes: fp32, fp16, q4, q4f16, int8, uint8, quantized (q8), bnb4.
+	// Sub-models: prepare_inputs_embeds, language_model, gen_head,
+	// gen_img_embeds, image_decode. "" means the CPU defaults (see
+	// ModelInfo.Variants). A variant whose file is absent is an
+	// ErrUnsupportedOption (with Options.ModelDir) or a download error.
+	DType string
+	// Variants overrides DType per sub-model (sub-model → dtype).
+	Variants map[string]string
 }
+
+// UncondMode selects the unconditional row of classifier-free guidance (Janus).
+type UncondMode int
+
+const (
+	// UncondPad is the original Janus row: the prompt with its inner tokens
+	// replaced by the pad id (BOS and <begin_of_image> kept), fully attended.
+	UncondPad UncondMode = iota
+	// UncondMasked is Transformers.js' row: all pad, attention mask 0 over
+	// the prompt, so it attends only to the generated image tokens.
+	UncondMasked
+)
 
 // Request is one generation.
 type Request struct {
@@ -73,10 +99,30 @@ type Request struct {
 	Width, Height int
 	// Progress receives generation events (may be nil).
 	Progress func(Progress)
+
+	// Janus sampling (SD-Turbo ignores these).
+
+	// Guidance is the classifier-free guidance weight g:
+	// logits = uncond + g·(cond − uncond). nil means 5 (original Janus);
+	// 1 uses the conditional row alone.
+	Guidance *float64
+	// Temperature divides the mixed logits; nil means 1, 0 means greedy
+	// (argmax, first index on ties).
+	Temperature *float64
+	// TopK keeps the K most likely image tokens (0: all).
+	TopK int
+	// TopP keeps the smallest most-likely set with probability ≥ TopP
+	// (0 or 1: all).
+	TopP float64
+	// Uncond selects the unconditional row (default UncondPad).
+	Uncond UncondMode
 }
 
 // Seed returns a pointer to s, for Request.Seed.
 func Seed(s uint32) *uint32 { return &s }
+
+// Float returns a pointer to v, for Request.Guidance and Request.Temperature.
+func Float(v float64) *float64 { return &v }
 
 // Result is a generated image.
 type Result struct {
@@ -106,6 +152,7 @@ type Model struct {
 	mu     sync.Mutex // held during Generate and Close
 	closed bool
 	sd     *sdturbo.Pipeline
+	janus  *janus.Pipeline
 }
 
 // Load prepares model id (see Models) for generation: it fetches the files
@@ -129,6 +176,13 @@ func Load(ctx context.Context, id string, opts Options) (*Model, error) {
 			p.Elapsed = time.Since(start)
 			opts.Progress(p)
 		}
+	}
+	var variants map[string]string
+	if len(info.Variants) > 0 {
+		if variants, err = pickVariants(opts); err != nil {
+			return nil, err
+		}
+		info = withVariants(info, variants)
 	}
 	dir := opts.ModelDir
 	if dir == "" {
@@ -157,6 +211,32 @@ func Load(ctx context.Context, id string, opts Options) (*Model, error) {
 			return nil, newErr(ErrInternal, "cannot load SD-Turbo from "+dir, err)
 		}
 		m.sd = p
+	case "janus-pro-1b":
+		var tok janus.Tokenizer
+		if opts.Tokenizer != nil {
+			t, ok := opts.Tokenizer.(janus.Tokenizer)
+			if !ok {
+				return nil, newErr(ErrUnsupportedOption, "Janus needs a tokenizer with EncodeSpecial(text string, addSpecial bool) ([]int, error)", nil)
+			}
+			tok = t
+		} else {
+			t, err := tokenizer.LoadJSON(filepath.Join(dir, "tokenizer.json"))
+			if err != nil {
+				return nil, newErr(ErrInternal, "cannot read the Janus tokenizer from "+dir, err)
+			}
+			tok = t
+		}
+		for _, sub := range janus.SubModels {
+			name, _ := janus.FileName(sub, variants[sub])
+			if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(name))); err != nil {
+				return nil, newErr(ErrUnsupportedOption, fmt.Sprintf("%s %s variant: %s is not in %s", sub, variants[sub], name, dir), err)
+			}
+		}
+		p, err := janus.Load(dir, janus.Options{Tokenizer: tok, Variants: variants, Graph: gopts})
+		if err != nil {
+			return nil, newErr(ErrInternal, "cannot load Janus-Pro from "+dir, err)
+		}
+		m.janus = p
 	}
 	emit(Progress{Phase: PhaseLoading, Percent: 100})
 	log.Info("model loaded", "id", id, "took", time.Since(start))
@@ -219,11 +299,40 @@ func (m *Model) Generate(ctx context.Context, req Request) (*Result, error) {
 		img, err = m.sd.Generate(ctx, req.Prompt, seed, req.Width, req.Height, func(s sdturbo.Stage) {
 			emit(Progress{Phase: Phase(s), Percent: pct[s]})
 		})
+	case m.janus != nil:
+		if err := m.janus.CheckRequest(req.Prompt, req.Width, req.Height); err != nil {
+			return nil, newErr(ErrUnsupportedOption, "", err)
+		}
+		g := janus.GenOptions{Guidance: 5, Seed: uint64(seed), Uncond: janus.UncondMode(req.Uncond),
+			Sampling: janus.Sampling{Temperature: 1, TopK: req.TopK, TopP: req.TopP}}
+		if req.Guidance != nil {
+			g.Guidance = *req.Guidance
+		}
+		if req.Temperature != nil {
+			g.Temperature = *req.Temperature
+		}
+		if req.Uncond != UncondPad && req.Uncond != UncondMasked {
+			return nil, newErr(ErrUnsupportedOption, fmt.Sprintf("unknown UncondMode %d", req.Uncond), nil)
+		}
+		img, err = m.janus.Generate(ctx, req.Prompt, g, func(e janus.Event) {
+			switch e.Stage {
+			case janus.StageImageTokens:
+				pct := 2.0
+				if e.Total > 0 {
+					pct = 2 + 90*float64(e.Tokens)/float64(e.Total)
+				}
+				emit(Progress{Phase: PhaseImageTokens, Percent: pct, Tokens: e.Tokens, TokensTotal: e.Total})
+			case janus.StageDecoding:
+				emit(Progress{Phase: PhaseDecoding, Percent: 92, Tokens: e.Tokens, TokensTotal: e.Total})
+			default:
+				emit(Progress{Phase: Phase(e.Stage), Percent: 0})
+			}
+		})
 	default:
 		return nil, newErr(ErrModelNotLoaded, "no pipeline", nil)
 	}
 	if err != nil {
-		if errors.Is(err, sdturbo.ErrUnsupported) {
+		if errors.Is(err, sdturbo.ErrUnsupported) || errors.Is(err, janus.ErrUnsupported) {
 			return nil, newErr(ErrUnsupportedOption, "", err)
 		}
 		err = classify(err, "generation")
@@ -262,6 +371,10 @@ func (m *Model) Close() error {
 		err = m.sd.Close()
 		m.sd = nil
 	}
+	if m.janus != nil {
+		err = m.janus.Close()
+		m.janus = nil
+	}
 	return err
 }
 
@@ -276,29 +389,47 @@ func fetchModel(ctx context.Context, info ModelInfo, opts Options, emit func(Pro
 	if opts.Revision != "" {
 		rev = opts.Revision
 	}
-	files := make([]hub.File, len(info.Files))
-	for i, f := range info.Files {
-		files[i] = hub.File{Repo: info.Repo, Revision: rev, Path: f.Path, Size: f.ApproxBytes}
+	var files []hub.File
+	var optional []FileInfo
+	for _, f := range info.Files {
+		if f.Optional {
+			optional = append(optional, f)
+			continue
+		}
+		files = append(files, hub.File{Repo: info.Repo, Revision: rev, Path: f.Path, Size: f.ApproxBytes})
 	}
-	paths, err := hubClient(opts).FetchAll(ctx, files, func(e hub.Event) {
+	report := func(e hub.Event) {
 		p := Progress{Phase: PhaseLoading, File: e.Path, BytesDone: e.AllDone, BytesTotal: e.AllTotal, Exact: !e.AllApprox}
 		if e.AllTotal > 0 {
 			p.Percent = 100 * float64(e.AllDone) / float64(e.AllTotal)
 		}
 		emit(p)
-	})
+	}
+	c := hubClient(opts)
+	paths, err := c.FetchAll(ctx, files, report)
+	for _, f := range optional {
+		if err != nil {
+			break
+		}
+		if _, e := c.Fetch(ctx, info.Repo, rev, f.Path, report); e != nil && !errors.Is(e, hub.ErrNotFound) && !errors.Is(e, hub.ErrNotCached) {
+			err = e
+		}
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return "", newErr(ErrCancelled, "download cancelled", err)
+		}
+		if errors.Is(err, hub.ErrNotFound) {
+			return "", newErr(ErrUnsupportedOption, "a requested file is not in "+info.Repo+" (is that variant published?)", err)
 		}
 		return "", newErr(ErrBackendUnavailable, "cannot fetch "+info.ID+" files (check the network, Options.BaseURL, or use Options.ModelDir / Offline)", err)
 	}
 	// paths[i] = <snapshot>/<info.Files[i].Path>: the snapshot is the folder.
 	snap := paths[0]
-	for range splitPath(info.Files[0].Path) {
+	for range splitPath(files[0].Path) {
 		snap = filepath.Dir(snap)
 	}
-	if _, err := os.Stat(filepath.Join(snap, filepath.FromSlash(info.Files[0].Path))); err != nil {
+	if _, err := os.Stat(filepath.Join(snap, filepath.FromSlash(files[0].Path))); err != nil {
 		return "", newErr(ErrInternal, "cache layout", err)
 	}
 	return snap, nil
@@ -312,6 +443,54 @@ func splitPath(p string) []string {
 		p = filepath.Dir(p)
 	}
 	return parts
+}
+
+// pickVariants resolves Options.DType and Options.Variants for a model of sub-models.
+func pickVariants(opts Options) (map[string]string, error) {
+	v, err := janus.ParseDType(opts.DType)
+	if err != nil {
+		return nil, newErr(ErrUnsupportedOption, "Options.DType", err)
+	}
+	over := map[string]string{}
+	for k, x := range v {
+		over[k] = x
+	}
+	for k, x := range opts.Variants {
+		over[k] = x
+	}
+	if v, err = janus.Resolve("", over); err != nil {
+		return nil, newErr(ErrUnsupportedOption, "Options.Variants", err)
+	}
+	return v, nil
+}
+
+// withVariants replaces info.Files' ONNX files by those of the chosen variants.
+func withVariants(info ModelInfo, variants map[string]string) ModelInfo {
+	var files []FileInfo
+	for _, f := range info.Files {
+		if !strings.HasPrefix(f.Path, "onnx/") {
+			files = append(files, f)
+		}
+	}
+	for _, sub := range janus.SubModels {
+		found := false
+		for _, v := range info.Variants {
+			if v.SubModel == sub && v.DType == variants[sub] {
+				files = append(files, v.Files...)
+				found = true
+			}
+		}
+		if !found { // not in the table: try the conventional name
+			name, _ := janus.FileName(sub, variants[sub])
+			files = append(files, FileInfo{Path: name, Note: "size unknown"})
+		}
+	}
+	info.Files = files
+	info.ApproxBytes = 0
+	for _, f := range files {
+		info.ApproxBytes += f.ApproxBytes
+	}
+	return info
 }
 
 // Purge removes model id's cached files (and nothing else).

@@ -35,6 +35,29 @@ func ExampleModels() {
 	}
 	// Output:
 	// sd-turbo text-to-image
+	// janus-pro-1b text-to-image
+}
+
+// Janus-Pro with greedy decoding, weaker guidance and per-sub-model variants.
+func ExampleLoad_janus() {
+	ctx := context.Background()
+	m, err := engine.Load(ctx, "janus-pro-1b", engine.Options{DType: "fp16,language_model=q4"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer m.Close()
+	res, err := m.Generate(ctx, engine.Request{
+		Prompt:      "a red fox in the snow, digital art",
+		Seed:        engine.Seed(7),
+		Guidance:    engine.Float(4),
+		Temperature: engine.Float(0),
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(res.Image.Bounds().Dx(), "pixels wide")
 }
 
 // Follow progress and cancel a generation.

@@ -1,5 +1,7 @@
 package engine
 
+import "github.com/txt2img/engine/models/janus"
+
 // ModelInfo describes a model the library can run.
 type ModelInfo struct {
 	ID          string
@@ -11,6 +13,18 @@ type ModelInfo struct {
 	Revision    string // revision the file list and sizes refer to
 	ApproxBytes int64  // total download size of the default variant
 	Files       []FileInfo
+	// Variants lists the known dtype variants of each sub-model of a model
+	// made of several ONNX files (Janus), with their files and sizes;
+	// Default marks the CPU default. Files holds the defaults' files.
+	Variants []VariantInfo
+}
+
+// VariantInfo is one dtype variant of a sub-model (Options.DType).
+type VariantInfo struct {
+	SubModel string // "language_model"
+	DType    string // "q4"
+	Default  bool
+	Files    []FileInfo // the .onnx file and any external-data file
 }
 
 // FileInfo is one file of a model with its approximate size.
@@ -18,6 +32,9 @@ type FileInfo struct {
 	Path        string // path inside the repository
 	ApproxBytes int64
 	Note        string
+	// Optional files may be absent from the repository (external-data
+	// files whose presence was not verified); a 404 for them is not an error.
+	Optional bool
 }
 
 var registry = []ModelInfo{
@@ -42,6 +59,86 @@ var registry = []ModelInfo{
 			{Path: "tokenizer/tokenizer_config.json", ApproxBytes: 855},
 		},
 	},
+	janusPro1B(),
+}
+
+// janusVariant builds one variant's entry; size 0 means unknown.
+func janusVariant(sub, dtype string, size, dataSize int64, note string) VariantInfo {
+	name, err := janus.FileName(sub, dtype)
+	if err != nil {
+		panic(err) // a typo in the table below
+	}
+	v := VariantInfo{SubModel: sub, DType: dtype, Files: []FileInfo{{Path: name, ApproxBytes: size, Note: note}}}
+	if dataSize > 0 {
+		v.Files = append(v.Files, FileInfo{Path: name + "_data", ApproxBytes: dataSize, Note: "external weights", Optional: true})
+	}
+	return v
+}
+
+// janusPro1B is Janus-Pro-1B; sizes from the Hugging Face file pages
+// (MODELS.md §2.1; "≈" ones are from Janus-1.3B-ONNX, same architecture).
+func janusPro1B() ModelInfo {
+	vs := []VariantInfo{
+		janusVariant("prepare_inputs_embeds", "fp32", 2_080_000_000, 0, "≈ (1.3B size)"),
+		janusVariant("prepare_inputs_embeds", "fp16", 1_040_000_000, 0, "≈ (1.3B size)"),
+		janusVariant("prepare_inputs_embeds", "q4", 1_040_000_000, 0, "≈ (1.3B size); token embedding + SigLIP tower"),
+		janusVariant("prepare_inputs_embeds", "q4f16", 596_699_315, 0, ""),
+		janusVariant("prepare_inputs_embeds", "int8", 523_000_000, 0, "≈ (1.3B size)"),
+		janusVariant("prepare_inputs_embeds", "uint8", 523_000_000, 0, "≈ (1.3B size)"),
+		janusVariant("prepare_inputs_embeds", "quantized", 523_000_000, 0, "≈ (1.3B size)"),
+		janusVariant("language_model", "fp32", 1_000_000, 4_940_000_000, "graph; weights in the _data file"),
+		janusVariant("language_model", "fp16", 378_000_000, 2_470_000_000, "external data size estimated"),
+		janusVariant("language_model", "q4", 780_000_000, 0, "MatMulNBits 4-bit, fp32 KV cache"),
+		janusVariant("language_model", "q4f16", 698_000_000, 0, "MatMulNBits 4-bit, fp16 KV cache"),
+		janusVariant("language_model", "int8", 1_240_000_000, 0, ""),
+		janusVariant("language_model", "uint8", 1_240_000_000, 0, ""),
+		janusVariant("gen_head", "fp32", 151_000_000, 0, ""),
+		janusVariant("gen_head", "fp16", 75_536_078, 0, ""),
+		janusVariant("gen_head", "q4", 23_700_000, 0, ""),
+		janusVariant("gen_head", "q4f16", 21_300_000, 0, ""),
+		janusVariant("gen_head", "int8", 37_800_000, 0, ""),
+		janusVariant("gen_head", "uint8", 37_800_000, 0, ""),
+		janusVariant("gen_head", "bnb4", 21_300_000, 0, ""),
+		janusVariant("gen_img_embeds", "fp32", 17_400_000, 0, ""),
+		janusVariant("gen_img_embeds", "fp16", 8_690_000, 0, "≈ (1.3B size)"),
+		janusVariant("gen_img_embeds", "q4", 3_210_000, 0, ""),
+		janusVariant("gen_img_embeds", "q4f16", 2_670_000, 0, ""),
+		janusVariant("gen_img_embeds", "uint8", 4_360_000, 0, ""),
+		janusVariant("gen_img_embeds", "quantized", 4_360_000, 0, ""),
+		janusVariant("gen_img_embeds", "bnb4", 2_910_000, 0, ""),
+		janusVariant("image_decode", "fp32", 170_000_000, 0, ""),
+		janusVariant("image_decode", "fp16", 85_300_000, 0, "VQ decoder, conv only"),
+		janusVariant("image_decode", "q4", 170_000_000, 0, "same as fp32 (no MatMul to quantize)"),
+		janusVariant("image_decode", "q4f16", 85_300_000, 0, "same as fp16"),
+		janusVariant("image_decode", "int8", 42_900_000, 0, ""),
+	}
+	defaults := janus.DefaultVariants
+	files := []FileInfo{
+		{Path: "config.json", ApproxBytes: 1_890},
+		{Path: "generation_config.json", ApproxBytes: 167},
+		{Path: "preprocessor_config.json", ApproxBytes: 346},
+		{Path: "processor_config.json", ApproxBytes: 288},
+		{Path: "special_tokens_map.json", ApproxBytes: 344},
+		{Path: "tokenizer.json", ApproxBytes: 4_720_000},
+		{Path: "tokenizer_config.json", ApproxBytes: 1_360},
+	}
+	for i, v := range vs {
+		if defaults[v.SubModel] == v.DType {
+			vs[i].Default = true
+			files = append(files, v.Files...)
+		}
+	}
+	return ModelInfo{
+		ID:          "janus-pro-1b",
+		DisplayName: "Janus-Pro-1B",
+		Task:        "text-to-image",
+		Backends:    []string{"cpu"},
+		Notes:       "384×384; 576 image tokens with classifier-free guidance; seed supported; Options.DType picks variants",
+		Repo:        "onnx-community/Janus-Pro-1B-ONNX",
+		Revision:    "main",
+		Files:       files,
+		Variants:    vs,
+	}
 }
 
 func init() {
@@ -60,6 +157,7 @@ func Models() []ModelInfo {
 	for i, m := range registry {
 		m.Files = append([]FileInfo(nil), m.Files...)
 		m.Backends = append([]string(nil), m.Backends...)
+		m.Variants = append([]VariantInfo(nil), m.Variants...)
 		out[i] = m
 	}
 	return out

@@ -3,9 +3,13 @@
 //	gen -prompt "a photo of a cat" [-model sd-turbo] [-seed N] [-o out.png]
 //	    [-model-dir DIR] [-cache-dir DIR] [-base-url URL] [-offline]
 //	    [-backend cpu] [-threads N] [-v]
+//	    [-dtype SPEC] [-cfg G] [-temperature T] [-top-k K] [-top-p P] [-uncond pad|masked]
 //	gen -list | -detect | -purge MODEL|all
 //
-// With -model-dir nothing is downloaded. Progress goes to stderr; the output
+// -dtype, -cfg, -temperature, -top-k, -top-p and -uncond apply to Janus
+// (-model janus-pro-1b): -dtype takes a default dtype and optional
+// per-sub-model overrides ("fp32" or "fp32,language_model=q4"); -temperature
+// 0 is greedy. With -model-dir nothing is downloaded. Progress goes to stderr; the output
 // path and the time taken are printed at the end. Errors are one line and a
 // non-zero exit status.
 package main
@@ -48,6 +52,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	list := fs.Bool("list", false, "list the supported models and exit")
 	detect := fs.Bool("detect", false, "print what this machine can run and exit")
 	purge := fs.String("purge", "", "delete a model's cached files (or all) and exit")
+	dtype := fs.String("dtype", "", "Janus weight variants: DEFAULT[,SUBMODEL=DTYPE...], e.g. fp32,language_model=q4")
+	cfg := fs.Float64("cfg", 5, "Janus classifier-free guidance weight")
+	temperature := fs.Float64("temperature", 1, "Janus sampling temperature (0: greedy)")
+	topK := fs.Int("top-k", 0, "Janus: sample from the K most likely image tokens (0: all)")
+	topP := fs.Float64("top-p", 0, "Janus: nucleus sampling threshold (0: off)")
+	uncond := fs.String("uncond", "pad", "Janus unconditional row: pad (original Janus) or masked (Transformers.js)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -56,7 +66,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	opts := engine.Options{ModelDir: *modelDir, CacheDir: *cacheDir, BaseURL: *baseURL, Offline: *offline,
-		Backends: strings.Split(*backend, ","), Threads: *threads}
+		Backends: strings.Split(*backend, ","), Threads: *threads, DType: *dtype}
 	if *verbose {
 		opts.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -96,7 +106,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	defer m.Close()
-	req := engine.Request{Prompt: *prompt, Progress: bar.update}
+	req := engine.Request{Prompt: *prompt, Progress: bar.update, Guidance: engine.Float(*cfg),
+		Temperature: engine.Float(*temperature), TopK: *topK, TopP: *topP}
+	switch *uncond {
+	case "pad":
+	case "masked":
+		req.Uncond = engine.UncondMasked
+	default:
+		bar.done()
+		return fail(fmt.Errorf("-uncond must be pad or masked"))
+	}
 	if *seed >= 0 {
 		if *seed > 1<<32-1 {
 			bar.done()

@@ -146,3 +146,26 @@ func TestErrors(t *testing.T) {
 		t.Errorf("empty text without specials: %v", got)
 	}
 }
+
+// TestJanusReferenceAllRows checks every row of the Janus folder's
+// tokenizer_reference.jsonl through the command: ids, ids without special
+// tokens, and the text-to-image prompt string's ids.
+func TestJanusReferenceAllRows(t *testing.T) {
+	janus := sharedPath(t, "pipelines", "janus_pro_tiny")
+	rs := rows(t, filepath.Join(janus, "tokenizer_reference.jsonl"))
+	if len(rs) == 0 {
+		t.Fatal("no rows")
+	}
+	for _, r := range rs {
+		p := r["prompt"].(string)
+		if got, want := runIDs(t, "-tokenizer", janus, p), ints(t, r["ids"]); !slices.Equal(got, want) {
+			t.Errorf("%s: %v, want %v", r["id"], got, want)
+		}
+		if got, want := runIDs(t, "-tokenizer", janus, "-no-special", p), ints(t, r["ids_no_special"]); !slices.Equal(got, want) {
+			t.Errorf("%s no special: %v, want %v", r["id"], got, want)
+		}
+		if got, want := runIDs(t, "-tokenizer", janus, r["t2i_text"].(string)), ints(t, r["t2i_ids"]); !slices.Equal(got, want) {
+			t.Errorf("%s t2i: %v, want %v", r["id"], got, want)
+		}
+	}
+}
