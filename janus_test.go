@@ -23,8 +23,7 @@ func tinyJanus(t *testing.T) string {
 
 // janusPending lists reference cases that cannot pass in this tree yet; a
 // listed case that passes fails the test.
-var janusPending = map[string]string{
-}
+var janusPending = map[string]string{}
 
 func loadJanus(t *testing.T, opts Options) *Model {
 	t.Helper()

@@ -172,8 +172,7 @@ func tinyJanus(t *testing.T) string {
 
 // janusPending lists reference cases that cannot pass in this tree yet; a
 // listed case that passes fails the test.
-var janusPending = map[string]string{
-}
+var janusPending = map[string]string{}
 
 // TestGenJanusReferenceCases runs every Janus reference case through
 // gen -model janus-pro-1b … -temperature 0 -dtype SPEC.

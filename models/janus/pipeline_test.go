@@ -26,8 +26,7 @@ func tinyDir(t *testing.T) string {
 
 // casePending lists reference cases that cannot pass in this tree yet, with
 // the reason; a listed case that passes fails the test.
-var casePending = map[string]string{
-}
+var casePending = map[string]string{}
 
 type refCase struct {
 	Case     string  `json:"case"`
