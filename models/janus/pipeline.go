@@ -642,10 +642,17 @@ func (p *Pipeline) Generate(ctx context.Context, prompt string, g GenOptions, pr
 	trace("prefill_inputs_embeds", embeds)
 
 	lm := p.sess[LanguageModel]
+	// The KV cache starts empty with room for the whole sequence: each
+	// step's Concat appends into the room and present.* are views of the
+	// same buffers, so no step copies the past (see tensor.NewWithRoom).
 	past := map[string]*tensor.Tensor{}
 	for _, name := range p.layers {
 		vi, _ := inputOf(lm, name)
-		past[name] = tensor.New(floatType(vi, tensor.Float), rows, p.kvHeads, 0, p.headDim)
+		kv, err := tensor.NewWithRoom(floatType(vi, tensor.Float), []int{rows, p.kvHeads, 0, p.headDim}, 2, T+p.numTokens)
+		if err != nil {
+			return nil, err
+		}
+		past[name] = kv
 	}
 	rng := NewRNG(g.Seed)
 	tokens := make([]int64, p.numTokens)
