@@ -324,11 +324,11 @@ func chooseRule(ix *graphIndex, e *entry) (rule, error) {
 		return rule{}, fmt.Errorf("fillweights: initializer %q: dtype %s is not supported (float32, float16, bfloat16, float64, and uint8 for MatMulNBits)", e.name, e.dt)
 	}
 	for _, u := range uses {
-		if r, ok := ruleFromUse(ix, u); ok && !r.bytes {
+		r, ok := ruleFromUse(ix, u)
+		switch {
+		case ok && !r.bytes:
 			return r, nil
-		}
-		if r, ok := ruleFromUse(ix, u); ok && r.bytes && r.kind == "nbits-zero-point" {
-			// float zero points: the middle value.
+		case ok && r.kind == "nbits-zero-point": // float zero points: the middle value
 			return uniform(r.kind, r.why, r.center, 0), nil
 		}
 	}
