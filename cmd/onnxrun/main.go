@@ -1,11 +1,12 @@
 // Command onnxrun runs an ONNX model on a folder of input tensors and compares
 // the outputs with the expected ones when the folder has them.
 //
-//	onnxrun -model M.onnx -data DIR [-rtol R -atol A] [-out OUTDIR] [-bench N] [-profile] [-v]
+//	onnxrun -model M.onnx -data DIR [-rtol R -atol A] [-out OUTDIR] [-bench N] [-profile] [-stats] [-v]
 //
 // DIR holds input_N.pb (and optionally output_N.pb) TensorProto files, as in
 // the ONNX backend node tests. Inputs are matched to graph inputs by the name
-// stored in each file, else by position. Exit status: 0 all outputs pass (or
+// stored in each file, else by position. -stats prints min/max/mean and the
+// NaN/Inf counts of every output and the load/compile/run times. Exit status: 0 all outputs pass (or
 // nothing to compare), 1 an output fails, 2 an error.
 package main
 
@@ -15,6 +16,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -24,6 +26,7 @@ import (
 	"github.com/txt2img/engine/graph"
 	"github.com/txt2img/engine/kernels"
 	"github.com/txt2img/engine/onnx"
+	"github.com/txt2img/engine/tensor"
 )
 
 func main() {
@@ -43,6 +46,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	threads := fs.Int("threads", 0, "worker threads (0: GOMAXPROCS)")
 	disable := fs.String("disable-passes", "", "comma-separated graph passes to skip (\"all\" for none)")
 	verbose := fs.Bool("v", false, "print the model summary and kernel set")
+	stats := fs.Bool("stats", false, "print min/max/mean/NaN/Inf per output and the load, compile and run times")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -53,11 +57,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if *model == "" {
 		return fail(errors.New("-model is required"))
 	}
+	tLoad := time.Now()
 	m, err := onnx.Load(*model)
 	if err != nil {
 		return fail(err)
 	}
 	defer m.Close()
+	loadTime := time.Since(tLoad)
 	opts := graph.Options{Threads: *threads, Profile: *profile}
 	if *disable != "" {
 		opts.DisablePasses = strings.Split(*disable, ",")
@@ -67,6 +73,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
+	compileTime := time.Since(t0)
 	if *verbose {
 		fmt.Fprintln(stdout, kernels.Describe())
 		fmt.Fprintf(stdout, "model %s: %d nodes after passes (%d in file), opsets %v, compiled in %v\n",
@@ -100,7 +107,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 				}
 			}
 		}
+		if *stats {
+			fmt.Fprintf(stdout, "%s: %s\n", name, outputStats(got))
+		}
 		want := tc.Outputs[i]
+		if want == nil && *stats {
+			continue
+		}
 		if want == nil {
 			fmt.Fprintf(stdout, "%s: %s (no expected output)\n", name, got)
 			continue
@@ -116,6 +129,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, " (%s)", c.Msg)
 		}
 		fmt.Fprintln(stdout)
+	}
+	if *stats {
+		fmt.Fprintf(stdout, "time: load %v, compile %v, run %v\n", loadTime.Round(time.Millisecond),
+			compileTime.Round(time.Millisecond), first.Round(time.Millisecond))
 	}
 	if *bench > 0 {
 		sess.ResetProfile()
@@ -147,4 +164,31 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return status
+}
+
+// outputStats describes a value: dtype/shape, then min, max, mean and the
+// NaN/Inf counts over the finite and non-finite elements of a numeric tensor.
+func outputStats(t *tensor.Tensor) string {
+	if t.Kind != tensor.KindTensor || t.DType() == tensor.String {
+		return t.String()
+	}
+	n := t.Numel()
+	var nan, inf, finite int
+	lo, hi, sum := math.Inf(1), math.Inf(-1), 0.0
+	for i := 0; i < n; i++ {
+		v := t.At(i)
+		switch {
+		case math.IsNaN(v):
+			nan++
+		case math.IsInf(v, 0):
+			inf++
+		default:
+			finite++
+			lo, hi, sum = min(lo, v), max(hi, v), sum+v
+		}
+	}
+	if finite == 0 {
+		return fmt.Sprintf("%s%v min=- max=- mean=- nan=%d inf=%d", t.DType(), t.Shape(), nan, inf)
+	}
+	return fmt.Sprintf("%s%v min=%.4g max=%.4g mean=%.4g nan=%d inf=%d", t.DType(), t.Shape(), lo, hi, sum/float64(finite), nan, inf)
 }

@@ -94,3 +94,16 @@ func TestOnnxrunErrors(t *testing.T) {
 }
 
 func onnxTensorType() graph.ValueType { return graph.ValueType{} }
+
+func TestOnnxrunStats(t *testing.T) {
+	d := nodeDir(t, "test_add_bcast")
+	code, out, errs := runTool("-model", filepath.Join(d, "model.onnx"), "-data", filepath.Join(d, "test_data_set_0"), "-stats")
+	if code != 0 {
+		t.Fatalf("exit %d: %s%s", code, out, errs)
+	}
+	for _, want := range []string{"float32[3 4 5] min=", " mean=", "nan=0 inf=0", "time: load", "PASS"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("-stats output lacks %q:\n%s", want, out)
+		}
+	}
+}
