@@ -88,7 +88,8 @@ type WinogradFilter struct {
 	M, C int
 	set  *Set
 	mp   int       // M rounded up to the set's mr
-	u    []float32 // 36 packed M×C matrices
+	us   int       // stride of the 36 matrices in u
+	u    []float32 // 36 packed mp×C matrices
 }
 
 // Set returns the name of the kernel set the filter is packed for.
@@ -116,10 +117,11 @@ func NewWinogradFilter(m, c int, w Operand, hwc bool, threads int) *WinogradFilt
 	s := active.Load()
 	mr, kc := s.gemm.mr, s.gemm.kc
 	mp := (m + mr - 1) / mr * mr
-	f := &WinogradFilter{M: m, C: c, set: s, mp: mp, u: make([]float32, 36*mp*c)}
+	us := cvSkew(mp * c)
+	f := &WinogradFilter{M: m, C: c, set: s, mp: mp, us: us, u: make([]float32, 36*us)}
 	Parallel(threads, (m+mr-1)/mr, func(panel int) {
-		for mi := panel * mr; mi < min(m, panel*mr+mr); mi++ {
-			for ci := 0; ci < c; ci++ {
+		for ci := 0; ci < c; ci++ {
+			for mi := panel * mr; mi < min(m, panel*mr+mr); mi++ {
 				var g [3][3]float64
 				for kh := 0; kh < 3; kh++ {
 					for kw := 0; kw < 3; kw++ {
@@ -147,7 +149,7 @@ func NewWinogradFilter(m, c int, w Operand, hwc bool, threads int) *WinogradFilt
 				for i := 0; i < 6; i++ {
 					for j := 0; j < 6; j++ {
 						v := t[i][0]*cvG[j][0] + t[i][1]*cvG[j][1] + t[i][2]*cvG[j][2]
-						f.u[(i*6+j)*mp*c+base] = float32(v)
+						f.u[(i*6+j)*us+base] = float32(v)
 					}
 				}
 			}
@@ -168,6 +170,17 @@ func WinogradWorth(p Conv2D) bool {
 // cvBudget bounds the floats of the per-block V and Y buffers
 // (36·(C+M)·tiles).
 const cvBudget = 3 << 20
+
+// cvSkew returns a stride of at least n floats for the 36 transformed
+// matrices that is an odd number of cache lines, so the 36 streams of a
+// transform do not all map to the same L1 sets.
+func cvSkew(n int) int {
+	n = (n + 15) &^ 15
+	if n&16 == 0 {
+		n += 16
+	}
+	return n
+}
 
 // cvSeg is a run of tiles of one tile row inside a block that maps to
 // consecutive columns of one packed-B sliver.
@@ -216,7 +229,7 @@ func (f *WinogradFilter) Conv(p Conv2D, x, bias []float32, epi ConvEpilogue, y [
 	tp := (T + nr - 1) / nr * nr
 	nb := (tp + tbMax - 1) / tbMax
 	tb := ((T+nb-1)/nb + nr - 1) / nr * nr
-	vs, ys := C*tb, mp*tb
+	vs, ys := cvSkew(C*tb), cvSkew(mp*tb)
 	vBuf, yBuf := nnGetBuf(36*vs), nnGetBuf(36*ys)
 	defer nnPutBuf(vBuf)
 	defer nnPutBuf(yBuf)
@@ -270,7 +283,7 @@ func (f *WinogradFilter) Conv(p Conv2D, x, bias []float32, epi ConvEpilogue, y [
 		Parallel(threads, 36*nch, func(task int) {
 			xi, ch := task/nch, task%nch
 			p0, p1 := ch*pch, min(panels, ch*pch+pch)
-			u := f.u[xi*mp*C:]
+			u := f.u[xi*f.us:]
 			vx := v[xi*vs:]
 			yx := yw[xi*ys:]
 			for kb := 0; kb*kc < C; kb++ {
