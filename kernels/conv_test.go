@@ -186,3 +186,72 @@ func cvRefConv(p Conv2D, x, w []float32, hwc bool, bias []float32) (y, scale []f
 	}
 	return y, scale
 }
+
+// TestWinogradTransforms cross-checks every set's input and output
+// transforms against the pure-Go twins on n = 1..20 tiles (tails around the
+// 8-lane groups), odd row strides and misaligned offsets, with guard bands
+// around the outputs (including the gaps between the 36 planes and rows)
+// and read-only inputs.
+func TestWinogradTransforms(t *testing.T) {
+	r := rand.New(rand.NewSource(13))
+	for _, s := range sets {
+		for n := 1; n <= 20; n++ {
+			for ci, extra := range []int{0, 1, 5} {
+				off := (n + ci) % 4
+				name := fmt.Sprintf("%s/n=%d/extra=%d/off=%d", s.Name, n, extra, off)
+				// Input transform: d is 6 rows of ld = 4n+2+extra, v has stride vs.
+				ld := 4*n + 2 + extra
+				d := nnRand(r, 5*ld+4*n+2+off)[off:]
+				d0 := slices.Clone(d)
+				vs := n + extra
+				nv := 35*vs + n
+				want := make([]float32, nv)
+				winoInGeneric(d, ld, n, want, vs)
+				buf, v := guarded(nv, off, nil)
+				v0 := slices.Clone(v)
+				s.wino.in(d, ld, n, v, vs)
+				checkGuards(t, name+"/in", buf, off, nv, v0, n, vs)
+				checkUnchanged(t, name+"/in d", d, d0)
+				if err := cvClose(v, want, vs, n); err != nil {
+					t.Fatalf("%s/in: %v", name, err)
+				}
+				// Output transform: y has stride ys, o rows of ld = 4n+extra.
+				ys, old := n+extra, 4*n+extra
+				y := nnRand(r, 35*ys+n+off)[off:]
+				y0 := slices.Clone(y)
+				no := 3*old + 4*n
+				wantO := make([]float32, no)
+				bias := float32(ci) - 0.5
+				winoOutGeneric(y, ys, n, bias, wantO, old)
+				bufO, o := guarded(no, off, nil)
+				o0 := slices.Clone(o)
+				s.wino.out(y, ys, n, bias, o, old)
+				checkGuards(t, name+"/out", bufO, off, no, o0, 4*n, old)
+				checkUnchanged(t, name+"/out y", y, y0)
+				if err := cvClose(o, wantO, old, 4*n); err != nil {
+					t.Fatalf("%s/out: %v", name, err)
+				}
+			}
+		}
+	}
+}
+
+// cvClose compares the cols first elements of every row (stride ld) of got
+// and want: each within 1e-6 of the largest |want| (the transforms sum up
+// to 36 terms with coefficients up to 8 or 25, and FMA contraction differs
+// between sets).
+func cvClose(got, want []float32, ld, cols int) error {
+	var big float64
+	for _, w := range want {
+		big = max(big, math.Abs(float64(w)))
+	}
+	for i := range want {
+		if i%ld >= cols {
+			continue
+		}
+		if d := math.Abs(float64(got[i]) - float64(want[i])); math.IsNaN(float64(got[i])) || d > 1e-6*big {
+			return fmt.Errorf("element %d (row %d, col %d) = %g, want %g", i, i/ld, i%ld, got[i], want[i])
+		}
+	}
+	return nil
+}
