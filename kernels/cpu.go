@@ -20,7 +20,8 @@ type Set struct {
 	// h2f widens float16 bits to float32 (len(dst) >= len(src)); it is used
 	// while packing fp16 operands.
 	h2f  func(dst []float32, src []uint16)
-	f16c bool // h2f uses F16C VCVTPH2PS
+	f16c bool     // h2f uses F16C VCVTPH2PS
+	wino winoImpl // Winograd F(4x4,3x3) transforms (conv.go)
 }
 
 // sets lists every usable set, generic first; filled once in init.
@@ -35,6 +36,9 @@ var envErr error
 func init() {
 	arch, def := archSets()
 	sets = append([]*Set{genericSet()}, arch...)
+	for _, s := range sets {
+		plugConv(s)
+	}
 	active.Store(sets[len(sets)-1])
 	if def != "" {
 		_, _ = Use(def)

@@ -1,7 +1,8 @@
 // Package kernels holds the compute kernels shared by the operator
 // implementations: a cache-blocked, register-blocked float32 GEMM (Sgemm and
 // Gemm, which also reads float16 operands directly, widening them while
-// packing).
+// packing), and a Winograd F(4x4,3x3) convolution for 3x3 stride-1 layers
+// (WinogradFilter, conv.go).
 //
 // Kernel sets. At start-up the package detects the CPU (klauspost/cpuid) and
 // selects one set of micro-kernels: "generic" (pure Go, always available and

@@ -12,4 +12,12 @@ const (
 	errNoData    = "kernels: Gemm operand has no data"
 	errBadKC     = "kernels: micro-kernel needs kc >= 1"
 	errShortConv = "kernels: float16 conversion destination too short"
+
+	errConvShape     = "kernels: convolution shape does not match the filter"
+	errConvShortW    = "kernels: insufficient length of the convolution filter"
+	errConvShortX    = "kernels: insufficient length of the convolution input"
+	errConvShortY    = "kernels: insufficient length of the convolution output"
+	errConvShortBias = "kernels: insufficient length of the convolution bias"
+	errConvShortAdd  = "kernels: insufficient length of the convolution addend"
+	errConvTile      = "kernels: Winograd transform operands too short"
 )

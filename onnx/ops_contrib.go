@@ -568,12 +568,13 @@ func msNhwcConvFactory(n *graph.Node, _ int) (graph.Kernel, error) {
 	if err != nil {
 		return nil, errf("NhwcConv: %v", err)
 	}
+	wc := &cvWino{}
 	return graph.KernelFunc(func(ec *graph.ExecContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		x, w, b := input(in, 0), input(in, 1), input(in, 2)
 		if x == nil || w == nil {
 			return nil, errf("NhwcConv needs X and W")
 		}
-		t, err := msNhwcConv(ec, &a, x, w, b)
+		t, err := msNhwcConv(ec, &a, x, w, b, wc)
 		if err != nil {
 			return nil, errf("NhwcConv: %v", err)
 		}
@@ -581,7 +582,7 @@ func msNhwcConvFactory(n *graph.Node, _ int) (graph.Kernel, error) {
 	}), nil
 }
 
-func msNhwcConv(ec *graph.ExecContext, a *nnConvAttrs, x, w, b *tensor.Tensor) (*tensor.Tensor, error) {
+func msNhwcConv(ec *graph.ExecContext, a *nnConvAttrs, x, w, b *tensor.Tensor, wc *cvWino) (*tensor.Tensor, error) {
 	dt := x.DType()
 	if !msFloat(dt) || !msFloat(w.DType()) {
 		return nil, errf("unsupported dtypes %s, %s", dt, w.DType())
@@ -614,6 +615,9 @@ func msNhwcConv(ec *graph.ExecContext, a *nnConvAttrs, x, w, b *tensor.Tensor) (
 	th := nnThreads(ec)
 	out := msNewOut(ec, dt, []int{N, oH, oW, M})
 	if P == 0 || M == 0 {
+		return out.finish(th), nil
+	}
+	if wc.nhwc(a, x, w, bias, out.f, th) {
 		return out.finish(th), nil
 	}
 	beta := float32(0)

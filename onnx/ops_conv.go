@@ -1,6 +1,9 @@
 package onnx
 
 import (
+	"slices"
+	"sync"
+
 	"github.com/txt2img/engine/graph"
 	"github.com/txt2img/engine/kernels"
 	"github.com/txt2img/engine/tensor"
@@ -217,17 +220,129 @@ func nnConvFactory(n *graph.Node, opset int) (graph.Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
+	wc := &cvWino{}
 	return graph.KernelFunc(func(ec *graph.ExecContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		x, w, b := input(in, 0), input(in, 1), input(in, 2)
 		if x == nil || w == nil {
 			return nil, errf("Conv needs X and W")
 		}
-		t, err := nnConv(&a, x, w, b, nnThreads(ec))
+		t, _, err := cvConvFused(wc, &a, x, w, b, nil, nil, nnThreads(ec))
 		if err != nil {
 			return nil, err
 		}
 		return one(t)
 	}), nil
+}
+
+// cvWino caches the Winograd-transformed weight of one Conv node: the
+// kernel object lives as long as its session, so a constant weight is
+// transformed once, on the first run, for the kernel set active then.
+type cvWino struct {
+	mu sync.Mutex
+	w  *tensor.Tensor
+	f  *kernels.WinogradFilter
+}
+
+// filter returns the transformed w (m×c 3×3 filters, [M,3,3,C] when hwc),
+// reusing the cached one for the same tensor and kernel set.
+func (c *cvWino) filter(w *tensor.Tensor, m, cin int, hwc bool, threads int) *kernels.WinogradFilter {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.f == nil || c.w != w || c.f.Set() != kernels.Active() {
+		c.f = kernels.NewWinogradFilter(m, cin, nnOperand(w), hwc, threads)
+		c.w = w
+	}
+	return c.f
+}
+
+// cvWinoGeom returns the Winograd problem of a 2-D convolution with input
+// shape xs and weight shape ws ([N,C,H,W] and [M,C,3,3], or [N,H,W,C] and
+// [M,3,3,C] when nhwc); ok is false unless it is a valid 3×3, unit-stride,
+// undilated, single-group convolution worth doing with Winograd.
+func cvWinoGeom(a *nnConvAttrs, xs, ws []int, nhwc bool) (kernels.Conv2D, bool) {
+	var p kernels.Conv2D
+	if len(xs) != 4 || len(ws) != 4 || a.group != 1 {
+		return p, false
+	}
+	in, k, wc := xs[2:], ws[2:], ws[1]
+	p = kernels.Conv2D{N: xs[0], C: xs[1], H: xs[2], W: xs[3], M: ws[0], NHWC: nhwc}
+	if nhwc {
+		in, k, wc = xs[1:3], ws[1:3], ws[3]
+		p.C, p.H, p.W = xs[3], xs[1], xs[2]
+	}
+	if k[0] != 3 || k[1] != 3 || wc != p.C || (a.kernel != nil && !tensor.SameShape(a.kernel, k)) {
+		return p, false
+	}
+	g, err := a.nnResolve(in, k, false)
+	if err != nil || g.s[0] != 1 || g.s[1] != 1 || g.d[0] != 1 || g.d[1] != 1 {
+		return p, false
+	}
+	p.PadT, p.PadL, p.PadB, p.PadR = g.pb[0], g.pb[1], g.pe[0], g.pe[1]
+	oh, ow := p.Out()
+	if oh != g.out[0] || ow != g.out[1] || oh < 1 || ow < 1 {
+		return p, false
+	}
+	return p, kernels.WinogradWorth(p)
+}
+
+// cvConvFused computes Conv(x, w, b), through Winograd F(4×4,3×3) with the
+// weight transformed once per session (wc) when cvWinoGeom allows, else
+// through nnConv. The epilogue steps (FusedConv; nil for Conv) are applied
+// by the Winograd output transform when they are add, silu or add then silu
+// with an addend of the output's shape and dtype; fused reports that.
+func cvConvFused(wc *cvWino, a *nnConvAttrs, x, w, b, add *tensor.Tensor, steps []string, threads int) (t *tensor.Tensor, fused bool, err error) {
+	dt := x.DType()
+	ok := (dt == tensor.Float || dt == tensor.Float16) && w.DType() == dt &&
+		(b == nil || b.DType() == dt && b.Rank() == 1)
+	var p kernels.Conv2D
+	if ok {
+		p, ok = cvWinoGeom(a, x.Shape(), w.Shape(), false)
+		ok = ok && (b == nil || b.Shape()[0] == p.M)
+	}
+	if !ok {
+		t, err = nnConv(a, x, w, b, threads)
+		return t, false, err
+	}
+	oh, ow := p.Out()
+	outShape := []int{p.N, p.M, oh, ow}
+	var epi kernels.ConvEpilogue
+	switch {
+	case slices.Equal(steps, []string{fzEpiSiLU}):
+		epi.SiLU, fused = true, true
+	case slices.Equal(steps, []string{fzEpiAdd}), slices.Equal(steps, []string{fzEpiAdd, fzEpiSiLU}):
+		if add != nil && add.DType() == dt && tensor.SameShape(add.Shape(), outShape) {
+			epi.Add, epi.SiLU, fused = toF32(add), len(steps) == 2, true
+		}
+	}
+	f := wc.filter(w, p.M, p.C, false, threads)
+	out := tensor.New(dt, outShape...)
+	var y []float32
+	if dt == tensor.Float {
+		y = out.F32()
+	} else {
+		y = make([]float32, out.Numel())
+	}
+	var bias []float32
+	if b != nil {
+		bias = toF32(b)
+	}
+	f.Conv(p, toF32(x), bias, epi, y, threads)
+	if dt != tensor.Float {
+		nnNarrow(out, 0, y)
+	}
+	return out, fused, nil
+}
+
+// cvNhwc computes NhwcConv through Winograd when cvWinoGeom allows: y (the
+// float32 [N,oH,oW,M] output) = conv(x, w) + bias. It reports false, having
+// done nothing, otherwise.
+func (c *cvWino) nhwc(a *nnConvAttrs, x, w *tensor.Tensor, bias, y []float32, threads int) bool {
+	p, ok := cvWinoGeom(a, x.Shape(), w.Shape(), true)
+	if !ok {
+		return false
+	}
+	c.filter(w, p.M, p.C, true, threads).Conv(p, toF32(x), bias, kernels.ConvEpilogue{}, y, threads)
+	return true
 }
 
 func nnConv(a *nnConvAttrs, x, w, b *tensor.Tensor, threads int) (*tensor.Tensor, error) {

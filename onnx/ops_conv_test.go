@@ -183,3 +183,120 @@ func TestNNEinsum(t *testing.T) {
 		}
 	}
 }
+
+// TestCvConvWinograd checks the Winograd path of Conv/FusedConv (NCHW) and
+// NhwcConv against the float64 direct convolution: asymmetric and SAME
+// pads, fp16 data, fused add/silu epilogues, and the per-session filter
+// cache (transformed once, reused for the same weight tensor).
+func TestCvConvWinograd(t *testing.T) {
+	r := rand.New(rand.NewSource(9))
+	cases := []struct {
+		name    string
+		xs, ws  []int
+		pads    []int
+		autoPad string
+		half    bool
+		steps   []string
+	}{
+		{name: "pad1", xs: []int{1, 16, 16, 16}, ws: []int{20, 16, 3, 3}, pads: []int{1, 1, 1, 1}},
+		{name: "same", xs: []int{1, 24, 18, 15}, ws: []int{18, 24, 3, 3}, autoPad: "SAME_LOWER"},
+		{name: "asym", xs: []int{2, 17, 13, 19}, ws: []int{16, 17, 3, 3}, pads: []int{0, 2, 1, 0}, steps: []string{fzEpiAdd}},
+		{name: "same_silu", xs: []int{1, 24, 18, 15}, ws: []int{18, 24, 3, 3}, autoPad: "SAME_UPPER", steps: []string{fzEpiSiLU}},
+		{name: "fp16_add_silu", xs: []int{1, 16, 20, 20}, ws: []int{16, 16, 3, 3}, pads: []int{1, 1, 1, 1}, half: true, steps: []string{fzEpiAdd, fzEpiSiLU}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dt := tensor.Float
+			if c.half {
+				dt = tensor.Float16
+			}
+			x, w, b := nnRandT(r, dt, c.xs...), nnRandT(r, dt, c.ws...), nnRandT(r, dt, c.ws[0])
+			a := nnConvAttrs{autoPad: "NOTSET", pads: c.pads, group: 1}
+			if c.autoPad != "" {
+				a.autoPad = c.autoPad
+			}
+			g, err := a.nnResolve(c.xs[2:], c.ws[2:], false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := nnNaiveConv(x.Float64s(), w.Float64s(), b.Float64s(), c.xs, c.ws, 1, g)
+			outShape := []int{c.xs[0], c.ws[0], g.out[0], g.out[1]}
+			var add *tensor.Tensor
+			if len(c.steps) > 0 && c.steps[0] == fzEpiAdd {
+				add = nnRandT(r, dt, outShape...)
+				for i, v := range add.Float64s() {
+					want[i] += v
+				}
+			}
+			if len(c.steps) > 0 && c.steps[len(c.steps)-1] == fzEpiSiLU {
+				for i, v := range want {
+					want[i] = v / (1 + math.Exp(-v))
+				}
+			}
+			tol := 1e-4
+			if c.half {
+				tol = 2e-2
+			}
+			wc := &cvWino{}
+			for run := 0; run < 2; run++ {
+				got, fused, err := cvConvFused(wc, &a, x, w, b, add, c.steps, 2)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if wc.f == nil || fused != (len(c.steps) > 0) {
+					t.Fatalf("Winograd not used (filter %v) or epilogue not fused (%v)", wc.f != nil, fused)
+				}
+				if !tensor.SameShape(got.Shape(), outShape) || got.DType() != dt {
+					t.Fatalf("got %s, want %v %s", got, outShape, dt)
+				}
+				for i, v := range got.Float64s() {
+					if math.Abs(v-want[i]) > tol*(1+math.Abs(want[i])) {
+						t.Fatalf("run %d: y[%d]=%g want %g", run, i, v, want[i])
+					}
+				}
+				f := wc.f
+				if run == 1 && f != wc.filter(w, c.ws[0], c.ws[1], false, 1) {
+					t.Fatal("transformed filter not reused")
+				}
+			}
+			if len(c.steps) > 0 || c.half {
+				return
+			}
+			// NhwcConv: X [N,H,W,C], W [M,3,3,C].
+			N, C, H, W, M := c.xs[0], c.xs[1], c.xs[2], c.xs[3], c.ws[0]
+			xv, wv := x.F32(), w.F32()
+			xh, wh := make([]float32, len(xv)), make([]float32, len(wv))
+			for n := 0; n < N; n++ {
+				for ch := 0; ch < C; ch++ {
+					for i := 0; i < H*W; i++ {
+						xh[(n*H*W+i)*C+ch] = xv[(n*C+ch)*H*W+i]
+					}
+				}
+			}
+			for m := 0; m < M; m++ {
+				for ch := 0; ch < C; ch++ {
+					for k := 0; k < 9; k++ {
+						wh[(m*9+k)*C+ch] = wv[(m*C+ch)*9+k]
+					}
+				}
+			}
+			xt := tensor.FromSlice(tensor.Float, []int{N, H, W, C}, xh)
+			wt := tensor.FromSlice(tensor.Float, []int{M, 3, 3, C}, wh)
+			oh, ow := g.out[0], g.out[1]
+			y := make([]float32, N*oh*ow*M)
+			if !(&cvWino{}).nhwc(&a, xt, wt, b.F32(), y, 2) {
+				t.Fatal("NhwcConv: Winograd not used")
+			}
+			for n := 0; n < N; n++ {
+				for m := 0; m < M; m++ {
+					for i := 0; i < oh*ow; i++ {
+						v, wnt := float64(y[(n*oh*ow+i)*M+m]), want[(n*M+m)*oh*ow+i]
+						if math.Abs(v-wnt) > tol*(1+math.Abs(wnt)) {
+							t.Fatalf("NhwcConv: y[%d,%d,%d]=%g want %g", n, i, m, v, wnt)
+						}
+					}
+				}
+			}
+		})
+	}
+}

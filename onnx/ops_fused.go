@@ -568,6 +568,7 @@ func fzConvFactory(n *graph.Node, _ int) (graph.Kernel, error) {
 	if nc != len(consts) || nadd > 1 {
 		return nil, errf("Conv: epilogue %v needs %d constants (got %d) and at most one add", steps, nc, len(consts))
 	}
+	wc := &cvWino{}
 	return graph.KernelFunc(func(ec *graph.ExecContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		x, w, b, add := input(in, 0), input(in, 1), input(in, 2), input(in, 3)
 		if x == nil || w == nil {
@@ -576,9 +577,12 @@ func fzConvFactory(n *graph.Node, _ int) (graph.Kernel, error) {
 		if (add != nil) != (nadd == 1) {
 			return nil, errf("Conv: epilogue %v and addend presence disagree", steps)
 		}
-		c, err := nnConv(&a, x, w, b, nnThreads(ec))
+		c, fused, err := cvConvFused(wc, &a, x, w, b, add, steps, nnThreads(ec))
 		if err != nil {
 			return nil, err
+		}
+		if fused {
+			return one(c)
 		}
 		dt := c.DType()
 		if !fzFloat(dt) {

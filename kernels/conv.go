@@ -1,0 +1,405 @@
+package kernels
+
+// Winograd F(4×4, 3×3) convolution.
+//
+// A 3×3, stride-1, undilated, ungrouped convolution is computed on 4×4
+// output tiles: each 6×6 input tile d is transformed to V = Bᵀ d B, each
+// filter g to U = G g Gᵀ, the 36 products U⊙V are summed over input channels
+// (36 independent GEMMs Y_ξ[M×T] = U_ξ[M×C] · V_ξ[C×T] over a block of T
+// tiles), and each output tile is Aᵀ Y A (+ bias, epilogue). That is 36
+// multiply-adds per tile and channel pair instead of 16·9 = 144 for direct
+// convolution (4×).
+//
+// The transformed filter (WinogradFilter) is computed once, in float64 from
+// fp32 or fp16 weights, rounded to float32 and stored already packed in the
+// GEMM micro-kernel's A-panel layout of the kernel set active at that time,
+// so the GEMMs never pack A; the input transform writes V directly in the
+// packed-B layout. Each block of tiles runs three phases (input transform
+// over channels, GEMM over (ξ, row panel), output transform over output
+// channels), each split over threads with every output element owned by one
+// task, so results are bit-identical for any thread count.
+//
+// Accuracy: the transform matrices have entries up to 8 (Aᵀ) and 5 (Bᵀ), so
+// the float32 rounding error is some 10× that of direct convolution; on
+// random data the error stays below 1e-5 of the output scale (see
+// TestWinograd).
+
+// Transform matrices (Lavin & Gray, interpolation points 0, ±1, ±2, ∞).
+var (
+	cvBT = [6][6]float64{
+		{4, 0, -5, 0, 1, 0},
+		{0, -4, -4, 1, 1, 0},
+		{0, 4, -4, -1, 1, 0},
+		{0, -2, -1, 2, 1, 0},
+		{0, 2, -1, -2, 1, 0},
+		{0, 4, 0, -5, 0, 1},
+	}
+	cvG = [6][3]float64{
+		{1.0 / 4, 0, 0},
+		{-1.0 / 6, -1.0 / 6, -1.0 / 6},
+		{-1.0 / 6, 1.0 / 6, -1.0 / 6},
+		{1.0 / 24, 1.0 / 12, 1.0 / 6},
+		{1.0 / 24, -1.0 / 12, 1.0 / 6},
+		{0, 0, 1},
+	}
+	cvAT = [4][6]float64{
+		{1, 1, 1, 1, 1, 0},
+		{0, 1, -1, 2, -2, 0},
+		{0, 1, 1, 4, 4, 0},
+		{0, 1, -1, 8, -8, 1},
+	}
+)
+
+// winoImpl holds a set's Winograd transform routines (see winoInGeneric and
+// winoOutGeneric for their contracts).
+type winoImpl struct {
+	in  func(d []float32, ld, n int, v []float32, vs int)
+	out func(y []float32, ys, n int, bias float32, o []float32, ld int)
+}
+
+// Conv2D is the geometry of one 2-D convolution: N images of C×H×W in, M
+// output channels, padding PadT/PadL (top/left) and PadB/PadR
+// (bottom/right). NHWC selects channels-last X and Y (and [M,kH,kW,C]
+// weights); otherwise X is [N,C,H,W] and Y is [N,M,oH,oW].
+type Conv2D struct {
+	N, C, H, W             int
+	M                      int
+	PadT, PadL, PadB, PadR int
+	NHWC                   bool
+}
+
+// Out returns the output height and width of a 3×3 stride-1 convolution.
+func (p Conv2D) Out() (oh, ow int) {
+	return p.H + p.PadT + p.PadB - 2, p.W + p.PadL + p.PadR - 2
+}
+
+// ConvEpilogue is applied to each output element after the bias:
+// y += Add[i] (Add has Y's layout and length; nil skips it), then
+// y = y·sigmoid(y) when SiLU.
+type ConvEpilogue struct {
+	Add  []float32
+	SiLU bool
+}
+
+// WinogradFilter is a 3×3 filter bank transformed for F(4×4,3×3) and packed
+// for one kernel set. It is read-only after NewWinogradFilter and may be
+// shared by concurrent Conv calls.
+type WinogradFilter struct {
+	M, C int
+	set  *Set
+	mp   int       // M rounded up to the set's mr
+	us   int       // stride of the 36 matrices in u
+	u    []float32 // 36 packed mp×C matrices
+}
+
+// Set returns the name of the kernel set the filter is packed for.
+func (f *WinogradFilter) Set() string { return f.set.Name }
+
+// Bytes returns the memory held by the transformed filter.
+func (f *WinogradFilter) Bytes() int { return 4 * len(f.u) }
+
+// NewWinogradFilter transforms the m×c 3×3 filters in w (F32 or F16; LD and
+// Trans are ignored) for the active kernel set. hwc says the layout is
+// [M,3,3,C] (NhwcConv) instead of [M,C,3,3]. The transform is computed in
+// float64 from the stored values; fp16 weights are widened one filter at a
+// time.
+func NewWinogradFilter(m, c int, w Operand, hwc bool, threads int) *WinogradFilter {
+	if m < 1 || c < 1 {
+		panic(errConvShape)
+	}
+	l := len(w.F32)
+	if w.F32 == nil {
+		l = len(w.F16)
+	}
+	if l < m*c*9 {
+		panic(errConvShortW)
+	}
+	s := active.Load()
+	mr, kc := s.gemm.mr, s.gemm.kc
+	mp := (m + mr - 1) / mr * mr
+	us := cvSkew(mp * c)
+	f := &WinogradFilter{M: m, C: c, set: s, mp: mp, us: us, u: make([]float32, 36*us)}
+	Parallel(threads, (m+mr-1)/mr, func(panel int) {
+		for ci := 0; ci < c; ci++ {
+			for mi := panel * mr; mi < min(m, panel*mr+mr); mi++ {
+				var g [3][3]float64
+				for kh := 0; kh < 3; kh++ {
+					for kw := 0; kw < 3; kw++ {
+						idx := ((mi*c+ci)*3+kh)*3 + kw
+						if hwc {
+							idx = ((mi*3+kh)*3+kw)*c + ci
+						}
+						if w.F32 != nil {
+							g[kh][kw] = float64(w.F32[idx])
+						} else {
+							g[kh][kw] = float64(nnH2F(w.F16[idx]))
+						}
+					}
+				}
+				// t = G g (6×3), u = t Gᵀ (6×6).
+				var t [6][3]float64
+				for i := 0; i < 6; i++ {
+					for j := 0; j < 3; j++ {
+						t[i][j] = cvG[i][0]*g[0][j] + cvG[i][1]*g[1][j] + cvG[i][2]*g[2][j]
+					}
+				}
+				kb := ci / kc
+				kcb := min(kc, c-kb*kc)
+				base := kb*kc*mp + (mi/mr)*mr*kcb + (ci%kc)*mr + mi%mr
+				for i := 0; i < 6; i++ {
+					for j := 0; j < 6; j++ {
+						v := t[i][0]*cvG[j][0] + t[i][1]*cvG[j][1] + t[i][2]*cvG[j][2]
+						f.u[(i*6+j)*us+base] = float32(v)
+					}
+				}
+			}
+		}
+	})
+	return f
+}
+
+// WinogradWorth reports whether Winograd F(4×4,3×3) is expected to beat
+// im2col+GEMM for p: enough channels for the GEMMs and enough tiles to fill
+// the micro-kernel's columns.
+func WinogradWorth(p Conv2D) bool {
+	oh, ow := p.Out()
+	tiles := p.N * ((oh + 3) / 4) * ((ow + 3) / 4)
+	return p.C >= 16 && p.M >= 16 && tiles >= 12
+}
+
+// cvBudget bounds the floats of the per-block V and Y buffers
+// (36·(C+M)·tiles).
+const cvBudget = 3 << 20
+
+// cvSkew returns a stride of at least n floats for the 36 transformed
+// matrices that is an odd number of cache lines, so the 36 streams of a
+// transform do not all map to the same L1 sets.
+func cvSkew(n int) int {
+	n = (n + 15) &^ 15
+	if n&16 == 0 {
+		n += 16
+	}
+	return n
+}
+
+// cvSeg is a run of tiles of one tile row inside a block that maps to
+// consecutive columns of one packed-B sliver.
+type cvSeg struct {
+	n, ty, tx, cnt int
+	col            int // column of the first tile in the block
+}
+
+// Conv computes the convolution p of x with the filter (3×3, stride 1,
+// dilation 1, one group): y = conv(x) + bias, then the epilogue. bias may be
+// nil (else len M). x and y have the layouts p.NHWC selects; y is fully
+// written. The result is bit-identical for every thread count.
+func (f *WinogradFilter) Conv(p Conv2D, x, bias []float32, epi ConvEpilogue, y []float32, threads int) {
+	if p.C != f.C || p.M != f.M || p.N < 0 || p.H < 0 || p.W < 0 || p.PadT < 0 || p.PadL < 0 || p.PadB < 0 || p.PadR < 0 {
+		panic(errConvShape)
+	}
+	oh, ow := p.Out()
+	if p.N == 0 || oh <= 0 || ow <= 0 {
+		return
+	}
+	if len(x) < p.N*p.C*p.H*p.W {
+		panic(errConvShortX)
+	}
+	if len(y) < p.N*p.M*oh*ow {
+		panic(errConvShortY)
+	}
+	if bias != nil && len(bias) < p.M {
+		panic(errConvShortBias)
+	}
+	if epi.Add != nil && len(epi.Add) < p.N*p.M*oh*ow {
+		panic(errConvShortAdd)
+	}
+	if threads < 1 {
+		threads = 1
+	}
+	s := f.set
+	g := &s.gemm
+	mr, nr, kc := g.mr, g.nr, g.kc
+	C, M, mp := p.C, p.M, f.mp
+	th, tw := (oh+3)/4, (ow+3)/4
+	T := p.N * th * tw
+
+	// Tiles per block: a multiple of nr within the V+Y budget, blocks of
+	// equal size.
+	tbMax := max(nr, cvBudget/(36*(C+mp))/nr*nr)
+	tp := (T + nr - 1) / nr * nr
+	nb := (tp + tbMax - 1) / tbMax
+	tb := ((T+nb-1)/nb + nr - 1) / nr * nr
+	vs, ys := cvSkew(C*tb), cvSkew(mp*tb)
+	vBuf, yBuf := nnGetBuf(36*vs), nnGetBuf(36*ys)
+	defer nnPutBuf(vBuf)
+	defer nnPutBuf(yBuf)
+	v, yw := *vBuf, *yBuf
+	segs := make([]cvSeg, 0, tb)
+
+	// Per-task scratch: 6 padded input rows / 4 output rows of up to nr tiles.
+	ldIn, ldOut := 4*nr+2, 4*nr
+	inTasks := min(C, 4*threads)
+	outTasks := min(M, 4*threads)
+	scrBuf := nnGetBuf(max(inTasks*6*ldIn, outTasks*4*ldOut))
+	defer nnPutBuf(scrBuf)
+	scr := *scrBuf
+
+	panels := mp / mr
+	pch := max(1, g.mc/mr) // panels per GEMM task (an mc×kc block of U in L2)
+	nch := (panels + pch - 1) / pch
+
+	for t0 := 0; t0 < T; t0 += tb {
+		t1 := min(T, t0+tb)
+		// Segments: runs of one tile row, split at sliver boundaries.
+		segs = segs[:0]
+		for t := t0; t < t1; {
+			n, r := t/(th*tw), t%(th*tw)
+			ty, tx := r/tw, r%tw
+			cnt := min(tw-tx, t1-t, nr-(t-t0)%nr)
+			segs = append(segs, cvSeg{n: n, ty: ty, tx: tx, cnt: cnt, col: t - t0})
+			t += cnt
+		}
+
+		if t1-t0 < tb {
+			clear(v) // columns past the last tile: keep the GEMM inputs finite
+		}
+		// Phase 1: input transform, channels split over tasks.
+		Parallel(threads, inTasks, func(task int) {
+			pad := scr[task*6*ldIn : (task+1)*6*ldIn]
+			for c := task * C / inTasks; c < (task+1)*C/inTasks; c++ {
+				kb := c / kc
+				kcb := min(kc, C-kb*kc)
+				vc := v[kb*kc*tb+(c%kc)*nr:]
+				for _, sg := range segs {
+					d, ld := cvInputRows(p, x, c, sg, pad, ldIn)
+					sl := sg.col / nr
+					s.wino.in(d, ld, sg.cnt, vc[sl*kcb*nr+sg.col%nr:], vs)
+				}
+			}
+		})
+
+		// Phase 2: 36 GEMMs Y_ξ = U_ξ V_ξ, tasks over (ξ, panel chunk).
+		slivers := tb / nr
+		Parallel(threads, 36*nch, func(task int) {
+			xi, ch := task/nch, task%nch
+			p0, p1 := ch*pch, min(panels, ch*pch+pch)
+			u := f.u[xi*f.us:]
+			vx := v[xi*vs:]
+			yx := yw[xi*ys:]
+			for kb := 0; kb*kc < C; kb++ {
+				kcb := min(kc, C-kb*kc)
+				for sl := 0; sl < slivers; sl++ {
+					b := vx[kb*kc*tb+sl*kcb*nr:]
+					for pn := p0; pn < p1; pn++ {
+						a := u[kb*kc*mp+pn*mr*kcb:]
+						g.kern(kcb, a, b, yx[pn*mr*tb+sl*nr:], tb, kb > 0, 1)
+					}
+				}
+			}
+		})
+
+		// Phase 3: output transform, output channels split over tasks.
+		Parallel(threads, outTasks, func(task int) {
+			buf := scr[task*4*ldOut : (task+1)*4*ldOut]
+			for m := task * M / outTasks; m < (task+1)*M/outTasks; m++ {
+				bv := float32(0)
+				if bias != nil {
+					bv = bias[m]
+				}
+				ym := yw[m*tb:]
+				for _, sg := range segs {
+					cvOutput(p, s, oh, ow, ym[sg.col:], ys, sg, m, bv, epi, y, buf, ldOut)
+				}
+			}
+		})
+	}
+}
+
+// cvInputRows returns the 6 input rows of segment sg for channel c, as d
+// with row stride ld: x itself when the 6×(4·cnt+2) window lies inside an
+// NCHW image, else a zero-padded copy in pad.
+func cvInputRows(p Conv2D, x []float32, c int, sg cvSeg, pad []float32, ldp int) ([]float32, int) {
+	iy0 := 4*sg.ty - p.PadT
+	ix0 := 4*sg.tx - p.PadL
+	wd := 4*sg.cnt + 2
+	if !p.NHWC && iy0 >= 0 && iy0+6 <= p.H && ix0 >= 0 && ix0+wd <= p.W {
+		base := ((sg.n*p.C+c)*p.H+iy0)*p.W + ix0
+		return x[base:], p.W
+	}
+	lo, hi := max(0, -ix0), min(wd, p.W-ix0) // in-range columns [lo, hi)
+	for i := 0; i < 6; i++ {
+		row := pad[i*ldp : i*ldp+wd]
+		iy := iy0 + i
+		if iy < 0 || iy >= p.H || lo >= hi {
+			clear(row)
+			continue
+		}
+		clear(row[:lo])
+		clear(row[hi:])
+		if p.NHWC {
+			src := x[(sg.n*p.H+iy)*p.W*p.C+c:]
+			for j := lo; j < hi; j++ {
+				row[j] = src[(ix0+j)*p.C]
+			}
+		} else {
+			base := ((sg.n*p.C+c)*p.H + iy) * p.W
+			copy(row[lo:hi], x[base+ix0+lo:base+ix0+hi])
+		}
+	}
+	return pad, ldp
+}
+
+// cvOutput transforms segment sg of output channel m (y holds its 36
+// GEMM results at stride ys) and stores it into out with bias and epilogue,
+// clipped to the oh×ow image.
+func cvOutput(p Conv2D, s *Set, oh, ow int, y []float32, ys int, sg cvSeg, m int, bias float32, epi ConvEpilogue, out, buf []float32, ldb int) {
+	oy0, ox0 := 4*sg.ty, 4*sg.tx
+	wd := 4 * sg.cnt
+	rows, cols := min(4, oh-oy0), min(wd, ow-ox0)
+	if !p.NHWC && rows == 4 && cols == wd {
+		base := ((sg.n*p.M+m)*oh+oy0)*ow + ox0
+		s.wino.out(y, ys, sg.cnt, bias, out[base:], ow)
+		if epi.Add != nil || epi.SiLU {
+			for r := 0; r < 4; r++ {
+				o := base + r*ow
+				cvEpilogue(out[o:o+wd], epi, o, 1)
+			}
+		}
+		return
+	}
+	s.wino.out(y, ys, sg.cnt, bias, buf, ldb)
+	for r := 0; r < rows; r++ {
+		src := buf[r*ldb : r*ldb+cols]
+		if p.NHWC {
+			o := ((sg.n*oh+oy0+r)*ow+ox0)*p.M + m
+			dst := out[o:]
+			for j, val := range src {
+				dst[j*p.M] = val
+			}
+			if epi.Add != nil || epi.SiLU {
+				cvEpilogue(out[o:o+(cols-1)*p.M+1], epi, o, p.M)
+			}
+			continue
+		}
+		o := ((sg.n*p.M+m)*oh+oy0+r)*ow + ox0
+		copy(out[o:o+cols], src)
+		if epi.Add != nil || epi.SiLU {
+			cvEpilogue(out[o:o+cols], epi, o, 1)
+		}
+	}
+}
+
+// cvEpilogue applies epi to y[0], y[st], y[2st], … (y starts at output
+// index off).
+func cvEpilogue(y []float32, epi ConvEpilogue, off, st int) {
+	for j := 0; j < len(y); j += st {
+		val := y[j]
+		if epi.Add != nil {
+			val += epi.Add[off+j]
+		}
+		if epi.SiLU {
+			val = val / (1 + Exp32(-val))
+		}
+		y[j] = val
+	}
+}
