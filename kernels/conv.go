@@ -164,8 +164,18 @@ func NewWinogradFilter(m, c int, w Operand, hwc bool, threads int) *WinogradFilt
 func WinogradWorth(p Conv2D) bool {
 	oh, ow := p.Out()
 	tiles := p.N * ((oh + 3) / 4) * ((ow + 3) / 4)
-	return p.C >= 16 && p.M >= 16 && tiles >= 12
+	return p.C >= 16 && p.M >= 16 && tiles >= WinogradMinTiles
 }
+
+// WinogradMinTiles is the fewest 4×4 output tiles for which a convolution
+// uses Winograd. The transformed filter is cached per session at 4× the
+// fp32 weight size (8× an fp16 weight), so it only pays where many tiles
+// share it: at 256 tiles (64×64 outputs and up) the SD-Turbo VAE decoder and
+// the UNet's 320-channel level use it, while the UNet's 640/1280-channel
+// levels (32² and below), whose filters hold most of its weights, keep
+// im2col + GEMM. With 12 tiles the UNet's cached filters alone took about
+// 8 GB.
+var WinogradMinTiles = 256
 
 // cvBudget bounds the floats of the per-block V and Y buffers
 // (36·(C+M)·tiles).
