@@ -5,6 +5,7 @@ import (
 	"math/rand"
 	"testing"
 
+	"github.com/txt2img/engine/kernels"
 	"github.com/txt2img/engine/tensor"
 )
 
