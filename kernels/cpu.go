@@ -21,6 +21,8 @@ type Set struct {
 	// while packing fp16 operands.
 	h2f  func(dst []float32, src []uint16)
 	f16c bool // h2f uses F16C VCVTPH2PS
+	// nk holds the normalisation, softmax and activation primitives.
+	nk nkKernels
 }
 
 // sets lists every usable set, generic first; filled once in init.
@@ -55,7 +57,7 @@ func useEnv(v string) error {
 
 // genericSet is the pure-Go set (the oracle for every other set).
 func genericSet() *Set {
-	return &Set{Name: "generic", gemm: gemmGeneric, h2f: h2fGeneric}
+	return &Set{Name: "generic", gemm: gemmGeneric, h2f: h2fGeneric, nk: nkGeneric}
 }
 
 // Sets returns the names of the kernel sets this CPU and build can run,

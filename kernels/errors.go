@@ -13,3 +13,12 @@ const (
 	errBadKC     = "kernels: micro-kernel needs kc >= 1"
 	errShortConv = "kernels: float16 conversion destination too short"
 )
+
+// Panic messages of the normalisation, softmax and activation kernels.
+const (
+	errShortX     = "kernels: insufficient length of x"
+	errShortY     = "kernels: insufficient length of y"
+	errShortParam = "kernels: insufficient length of a normalisation parameter"
+	errBadGroups  = "kernels: bad group normalisation shape"
+	errBadShape   = "kernels: negative dimension"
+)
