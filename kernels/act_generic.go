@@ -57,11 +57,20 @@ func nkPoly(y float32, c []float32) float32 {
 	return p
 }
 
-// nkSiLU32 is x·sigmoid(x) = x / (1 + exp(-x)).
-func nkSiLU32(x float32) float32 { return x / (1 + Exp32(-x)) }
+// nkSiLU32 is x·sigmoid(x).
+func nkSiLU32(x float32) float32 { return x * nkSigmoid32(x) }
 
-// nkSigmoid32 is 1 / (1 + exp(-x)).
-func nkSigmoid32(x float32) float32 { return 1 / (1 + Exp32(-x)) }
+// nkSigmoid32 is 1/(1+exp(-x)), evaluated with e = exp(-|x|) as 1/(1+e)
+// for x >= 0 and e/(1+e) for x < 0, so that it never overflows and keeps
+// its relative accuracy for negative x.
+func nkSigmoid32(x float32) float32 {
+	e := Exp32(-math.Float32frombits(math.Float32bits(x) &^ (1 << 31)))
+	r := 1 / (1 + e)
+	if x < 0 {
+		return e * r
+	}
+	return r
+}
 
 func expGeneric(dst, src []float32) {
 	dst = dst[:len(src)]

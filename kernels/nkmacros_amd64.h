@@ -37,20 +37,21 @@
 	VMULPS T1, T3, T3; \
 	VMULPS T2, T3, X
 
-// SILU_AVX2: X = X / (1 + exp(-X)) (nkSiLU32).
-#define SILU_AVX2(X, T0, T1, T2, T3) \
-	VXORPS NK_SIGN, X, T0; \
+// SIGMOID_AVX2: T0 = sigmoid(X) (nkSigmoid32): e = exp(-|X|),
+// r = 1/(1+e), T0 = X < 0 ? e·r : r (selected by the sign bit of X).
+#define SIGMOID_AVX2(X, T0, T1, T2, T3) \
+	VORPS NK_SIGN, X, T0; \
 	EXP_AVX2(T0, T1, T2, T3); \
-	VADDPS NK_ONE, T0, T0; \
-	VDIVPS T0, X, X
+	VADDPS NK_ONE, T0, T1; \
+	VMOVUPS NK_ONE, T2; \
+	VDIVPS T1, T2, T2; \
+	VMULPS T2, T0, T0; \
+	VBLENDVPS X, T0, T2, T0
 
-// SIGMOID_AVX2: X = 1 / (1 + exp(-X)) (nkSigmoid32).
-#define SIGMOID_AVX2(X, T1, T2, T3) \
-	VXORPS NK_SIGN, X, X; \
-	EXP_AVX2(X, T1, T2, T3); \
-	VADDPS NK_ONE, X, X; \
-	VMOVUPS NK_ONE, T1; \
-	VDIVPS X, T1, X
+// SILU_AVX2: X = X·sigmoid(X) (nkSiLU32).
+#define SILU_AVX2(X, T0, T1, T2, T3) \
+	SIGMOID_AVX2(X, T0, T1, T2, T3); \
+	VMULPS T0, X, X
 
 // ERF_AVX2: X = erf(X) (Erf32): x clamped to [-4, 4] keeping NaN,
 // X = x·P(x²)/Q(x²), clamped to [-1, 1].
@@ -135,18 +136,18 @@
 	VMULPS T1, T3, T3; \
 	VMULPS T2, T3, X
 
-#define SILU_AVX512(X, T0, T1, T2, T3) \
-	VXORPS NK_SIGN, X, T0; \
+#define SIGMOID_AVX512(X, T0, T1, T2, T3) \
+	VORPS NK_SIGN, X, T0; \
 	EXP_AVX512(T0, T1, T2, T3); \
-	VADDPS NK_ONE, T0, T0; \
-	VDIVPS T0, X, X
+	VADDPS NK_ONE, T0, T1; \
+	VDIVPS T1, NK_ONEZ, T2; \
+	VMULPS T2, T0, T0; \
+	VPMOVD2M X, K2; \
+	VBLENDMPS T0, T2, K2, T0
 
-#define SIGMOID_AVX512(X, T1, T2, T3) \
-	VXORPS NK_SIGN, X, X; \
-	EXP_AVX512(X, T1, T2, T3); \
-	VADDPS NK_ONE, X, X; \
-	VMOVUPS NK_ONE, T1; \
-	VDIVPS X, T1, X
+#define SILU_AVX512(X, T0, T1, T2, T3) \
+	SIGMOID_AVX512(X, T0, T1, T2, T3); \
+	VMULPS T0, X, X
 
 #define ERF_AVX512(X, T1, T2, T3) \
 	VMINPS X, NK_ERFLIMZ, X; \
