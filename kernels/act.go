@@ -35,6 +35,6 @@ func F32ToF16(dst []uint16, src []float32) { active.Load().nk.f2h(dst, src) }
 
 func nkCheckAct(dst, src []float32) {
 	if len(dst) < len(src) {
-		panic(errShortY)
+		panic(nkErrShortY)
 	}
 }

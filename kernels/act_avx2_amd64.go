@@ -7,26 +7,26 @@ package kernels
 //
 //	for i := 0; i < n; i++ { dst[i] = f(src[i]) }
 //
-// f is Exp32 (expGeneric), Erf32, Tanh32, nkSigmoid32, nkSiLU32 or
-// nkGelu32; f2hF16C narrows to float16 (f2hGeneric).
+// f is Exp32 (nkExpGeneric), Erf32, Tanh32, nkSigmoid32, nkSiLU32 or
+// nkGelu32; nkF2hF16C narrows to float16 (nkF2hGeneric).
 
 //go:noescape
-func expF32AVX2(dst, src *float32, n int)
+func nkExpF32AVX2(dst, src *float32, n int)
 
 //go:noescape
-func erfF32AVX2(dst, src *float32, n int)
+func nkErfF32AVX2(dst, src *float32, n int)
 
 //go:noescape
-func tanhF32AVX2(dst, src *float32, n int)
+func nkTanhF32AVX2(dst, src *float32, n int)
 
 //go:noescape
-func sigmoidF32AVX2(dst, src *float32, n int)
+func nkSigmoidF32AVX2(dst, src *float32, n int)
 
 //go:noescape
-func siluF32AVX2(dst, src *float32, n int)
+func nkSiluF32AVX2(dst, src *float32, n int)
 
 //go:noescape
-func geluF32AVX2(dst, src *float32, n int)
+func nkGeluF32AVX2(dst, src *float32, n int)
 
 //go:noescape
-func f2hF16C(dst *uint16, src *float32, n int)
+func nkF2hF16C(dst *uint16, src *float32, n int)

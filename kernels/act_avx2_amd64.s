@@ -14,8 +14,8 @@
 	MOVQ n+16(FP), CX; \
 	SHRQ $3, CX
 
-// func expF32AVX2(dst, src *float32, n int)
-TEXT ·expF32AVX2(SB), NOSPLIT, $0-24
+// func nkExpF32AVX2(dst, src *float32, n int)
+TEXT ·nkExpF32AVX2(SB), NOSPLIT, $0-24
 	ACT_PROLOGUE
 	JZ   expdone
 exploop:
@@ -30,8 +30,8 @@ expdone:
 	VZEROUPPER
 	RET
 
-// func erfF32AVX2(dst, src *float32, n int)
-TEXT ·erfF32AVX2(SB), NOSPLIT, $0-24
+// func nkErfF32AVX2(dst, src *float32, n int)
+TEXT ·nkErfF32AVX2(SB), NOSPLIT, $0-24
 	ACT_PROLOGUE
 	JZ   erfdone
 erfloop:
@@ -46,8 +46,8 @@ erfdone:
 	VZEROUPPER
 	RET
 
-// func tanhF32AVX2(dst, src *float32, n int)
-TEXT ·tanhF32AVX2(SB), NOSPLIT, $0-24
+// func nkTanhF32AVX2(dst, src *float32, n int)
+TEXT ·nkTanhF32AVX2(SB), NOSPLIT, $0-24
 	ACT_PROLOGUE
 	JZ   tanhdone
 tanhloop:
@@ -62,8 +62,8 @@ tanhdone:
 	VZEROUPPER
 	RET
 
-// func sigmoidF32AVX2(dst, src *float32, n int)
-TEXT ·sigmoidF32AVX2(SB), NOSPLIT, $0-24
+// func nkSigmoidF32AVX2(dst, src *float32, n int)
+TEXT ·nkSigmoidF32AVX2(SB), NOSPLIT, $0-24
 	ACT_PROLOGUE
 	JZ   sigdone
 sigloop:
@@ -78,8 +78,8 @@ sigdone:
 	VZEROUPPER
 	RET
 
-// func siluF32AVX2(dst, src *float32, n int)
-TEXT ·siluF32AVX2(SB), NOSPLIT, $0-24
+// func nkSiluF32AVX2(dst, src *float32, n int)
+TEXT ·nkSiluF32AVX2(SB), NOSPLIT, $0-24
 	ACT_PROLOGUE
 	JZ   siludone
 siluloop:
@@ -94,11 +94,11 @@ siludone:
 	VZEROUPPER
 	RET
 
-// func geluF32AVX2(dst, src *float32, n int)
+// func nkGeluF32AVX2(dst, src *float32, n int)
 // t = x/√2, h = x/2; y = h·erf(t) + h; lanes with t < -1 (if any) take
 // h·(exp(-z²)·(1/z)·P(1/z²)) with z = -t and P the Cephes erfc polynomial
 // for z < 2, R for z >= 2.
-TEXT ·geluF32AVX2(SB), NOSPLIT, $0-24
+TEXT ·nkGeluF32AVX2(SB), NOSPLIT, $0-24
 	ACT_PROLOGUE
 	JZ   geludone
 geluloop:
@@ -154,9 +154,9 @@ geludone:
 	VZEROUPPER
 	RET
 
-// func f2hF16C(dst *uint16, src *float32, n int)
+// func nkF2hF16C(dst *uint16, src *float32, n int)
 // dst[i] = float16(src[i]) rounded to nearest even, 8 per step.
-TEXT ·f2hF16C(SB), NOSPLIT, $0-24
+TEXT ·nkF2hF16C(SB), NOSPLIT, $0-24
 	ACT_PROLOGUE
 	JZ   f2hdone
 f2hloop:

@@ -8,19 +8,19 @@ package kernels
 //	for i := 0; i < n; i++ { dst[i] = f(src[i]) }
 
 //go:noescape
-func expF32AVX512(dst, src *float32, n int)
+func nkExpF32AVX512(dst, src *float32, n int)
 
 //go:noescape
-func erfF32AVX512(dst, src *float32, n int)
+func nkErfF32AVX512(dst, src *float32, n int)
 
 //go:noescape
-func tanhF32AVX512(dst, src *float32, n int)
+func nkTanhF32AVX512(dst, src *float32, n int)
 
 //go:noescape
-func sigmoidF32AVX512(dst, src *float32, n int)
+func nkSigmoidF32AVX512(dst, src *float32, n int)
 
 //go:noescape
-func siluF32AVX512(dst, src *float32, n int)
+func nkSiluF32AVX512(dst, src *float32, n int)
 
 //go:noescape
-func geluF32AVX512(dst, src *float32, n int)
+func nkGeluF32AVX512(dst, src *float32, n int)

@@ -14,8 +14,8 @@
 	NK_LOADZ; \
 	SHRQ $4, CX
 
-// func expF32AVX512(dst, src *float32, n int)
-TEXT ·expF32AVX512(SB), NOSPLIT, $0-24
+// func nkExpF32AVX512(dst, src *float32, n int)
+TEXT ·nkExpF32AVX512(SB), NOSPLIT, $0-24
 	ACT_PROLOGUE
 	JZ   expdone
 exploop:
@@ -30,8 +30,8 @@ expdone:
 	VZEROUPPER
 	RET
 
-// func erfF32AVX512(dst, src *float32, n int)
-TEXT ·erfF32AVX512(SB), NOSPLIT, $0-24
+// func nkErfF32AVX512(dst, src *float32, n int)
+TEXT ·nkErfF32AVX512(SB), NOSPLIT, $0-24
 	ACT_PROLOGUE
 	JZ   erfdone
 erfloop:
@@ -46,8 +46,8 @@ erfdone:
 	VZEROUPPER
 	RET
 
-// func tanhF32AVX512(dst, src *float32, n int)
-TEXT ·tanhF32AVX512(SB), NOSPLIT, $0-24
+// func nkTanhF32AVX512(dst, src *float32, n int)
+TEXT ·nkTanhF32AVX512(SB), NOSPLIT, $0-24
 	ACT_PROLOGUE
 	JZ   tanhdone
 tanhloop:
@@ -62,8 +62,8 @@ tanhdone:
 	VZEROUPPER
 	RET
 
-// func sigmoidF32AVX512(dst, src *float32, n int)
-TEXT ·sigmoidF32AVX512(SB), NOSPLIT, $0-24
+// func nkSigmoidF32AVX512(dst, src *float32, n int)
+TEXT ·nkSigmoidF32AVX512(SB), NOSPLIT, $0-24
 	ACT_PROLOGUE
 	JZ   sigdone
 sigloop:
@@ -78,8 +78,8 @@ sigdone:
 	VZEROUPPER
 	RET
 
-// func siluF32AVX512(dst, src *float32, n int)
-TEXT ·siluF32AVX512(SB), NOSPLIT, $0-24
+// func nkSiluF32AVX512(dst, src *float32, n int)
+TEXT ·nkSiluF32AVX512(SB), NOSPLIT, $0-24
 	ACT_PROLOGUE
 	JZ   siludone
 siluloop:
@@ -94,9 +94,9 @@ siludone:
 	VZEROUPPER
 	RET
 
-// func geluF32AVX512(dst, src *float32, n int)
-// As geluF32AVX2, with the tail lanes in mask K1 and z < 2 in K2.
-TEXT ·geluF32AVX512(SB), NOSPLIT, $0-24
+// func nkGeluF32AVX512(dst, src *float32, n int)
+// As nkGeluF32AVX2, with the tail lanes in mask K1 and z < 2 in K2.
+TEXT ·nkGeluF32AVX512(SB), NOSPLIT, $0-24
 	ACT_PROLOGUE
 	JZ   geludone
 geluloop:

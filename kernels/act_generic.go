@@ -72,50 +72,50 @@ func nkSigmoid32(x float32) float32 {
 	return r
 }
 
-func expGeneric(dst, src []float32) {
+func nkExpGeneric(dst, src []float32) {
 	dst = dst[:len(src)]
 	for i, x := range src {
 		dst[i] = Exp32(x)
 	}
 }
 
-func erfGeneric(dst, src []float32) {
+func nkErfGeneric(dst, src []float32) {
 	dst = dst[:len(src)]
 	for i, x := range src {
 		dst[i] = Erf32(x)
 	}
 }
 
-func tanhGeneric(dst, src []float32) {
+func nkTanhGeneric(dst, src []float32) {
 	dst = dst[:len(src)]
 	for i, x := range src {
 		dst[i] = Tanh32(x)
 	}
 }
 
-func sigmoidGeneric(dst, src []float32) {
+func nkSigmoidGeneric(dst, src []float32) {
 	dst = dst[:len(src)]
 	for i, x := range src {
 		dst[i] = nkSigmoid32(x)
 	}
 }
 
-func siluGeneric(dst, src []float32) {
+func nkSiluGeneric(dst, src []float32) {
 	dst = dst[:len(src)]
 	for i, x := range src {
 		dst[i] = nkSiLU32(x)
 	}
 }
 
-func geluGeneric(dst, src []float32) {
+func nkGeluGeneric(dst, src []float32) {
 	dst = dst[:len(src)]
 	for i, x := range src {
 		dst[i] = nkGelu32(x)
 	}
 }
 
-// f2hGeneric narrows float32 to float16 bits, rounding to nearest even.
-func f2hGeneric(dst []uint16, src []float32) {
+// nkF2hGeneric narrows float32 to float16 bits, rounding to nearest even.
+func nkF2hGeneric(dst []uint16, src []float32) {
 	if len(dst) < len(src) {
 		panic(errShortConv)
 	}

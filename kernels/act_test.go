@@ -232,7 +232,7 @@ func TestF16Conversions(t *testing.T) {
 			h := make([]uint16, n+1)
 			s.nk.f2h(h[:n], x)
 			want := make([]uint16, n)
-			f2hGeneric(want, x)
+			nkF2hGeneric(want, x)
 			for i := range want {
 				if h[i] != want[i] {
 					t.Fatalf("%s n=%d: f2h(%g) = %#x, want %#x", name, n, x[i], h[i], want[i])

@@ -16,9 +16,9 @@ const (
 
 // Panic messages of the normalisation, softmax and activation kernels.
 const (
-	errShortX     = "kernels: insufficient length of x"
-	errShortY     = "kernels: insufficient length of y"
-	errShortParam = "kernels: insufficient length of a normalisation parameter"
-	errBadGroups  = "kernels: bad group normalisation shape"
-	errBadShape   = "kernels: negative dimension"
+	nkErrShortX     = "kernels: insufficient length of x"
+	nkErrShortY     = "kernels: insufficient length of y"
+	nkErrShortParam = "kernels: insufficient length of a normalisation parameter"
+	nkErrBadGroups  = "kernels: bad group normalisation shape"
+	nkErrBadShape   = "kernels: negative dimension"
 )

@@ -76,17 +76,17 @@ type GroupNormParams struct {
 // check panics unless p describes at most nx input and ny output elements.
 func (p *GroupNormParams) check(nx, ny int) {
 	if p.N < 0 || p.C < 0 || p.Spatial < 0 || p.Groups < 1 || p.C%p.Groups != 0 {
-		panic(errBadGroups)
+		panic(nkErrBadGroups)
 	}
 	n := p.N * p.C * p.Spatial
 	if nx < n {
-		panic(errShortX)
+		panic(nkErrShortX)
 	}
 	if ny < n {
-		panic(errShortY)
+		panic(nkErrShortY)
 	}
 	if p.Gamma != nil && len(p.Gamma) < p.C || p.Beta != nil && len(p.Beta) < p.C {
-		panic(errShortParam)
+		panic(nkErrShortParam)
 	}
 }
 
@@ -285,18 +285,18 @@ type LayerNormParams struct {
 
 func (p *LayerNormParams) check(nx, ny int) {
 	if p.Rows < 0 || p.Cols < 0 {
-		panic(errBadShape)
+		panic(nkErrBadShape)
 	}
 	n := p.Rows * p.Cols
 	if nx < n {
-		panic(errShortX)
+		panic(nkErrShortX)
 	}
 	if ny < n {
-		panic(errShortY)
+		panic(nkErrShortY)
 	}
 	if p.Gamma != nil && len(p.Gamma) < p.Cols || p.Beta != nil && len(p.Beta) < p.Cols ||
 		p.Mean != nil && len(p.Mean) < p.Rows || p.InvStd != nil && len(p.InvStd) < p.Rows {
-		panic(errShortParam)
+		panic(nkErrShortParam)
 	}
 }
 

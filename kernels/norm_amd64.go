@@ -23,12 +23,12 @@ func nkTableAMD64(z bool) nkKernels {
 			var out [2]float64
 			if n > 0 {
 				if z {
-					sumSqF32AVX512(&x[0], n, piv, &out)
+					nkSumSqF32AVX512(&x[0], n, piv, &out)
 				} else {
-					sumSqF32AVX2(&x[0], n, piv, &out)
+					nkSumSqF32AVX2(&x[0], n, piv, &out)
 				}
 			}
-			s, q := sumSqGeneric(x[n:], piv)
+			s, q := nkSumSqGeneric(x[n:], piv)
 			return out[0] + s, out[1] + q
 		},
 		sumSqH: func(x []uint16, piv float32) (float64, float64) {
@@ -36,12 +36,12 @@ func nkTableAMD64(z bool) nkKernels {
 			var out [2]float64
 			if n > 0 {
 				if z {
-					sumSqF16AVX512(&x[0], n, piv, &out)
+					nkSumSqF16AVX512(&x[0], n, piv, &out)
 				} else {
-					sumSqF16AVX2(&x[0], n, piv, &out)
+					nkSumSqF16AVX2(&x[0], n, piv, &out)
 				}
 			}
-			s, q := sumSqHGeneric(x[n:], piv)
+			s, q := nkSumSqHGeneric(x[n:], piv)
 			return out[0] + s, out[1] + q
 		},
 		colSumSq: func(x []float32, rows, cols, ld int, piv []float32, s, q []float64) {
@@ -53,13 +53,13 @@ func nkTableAMD64(z bool) nkKernels {
 			n := cols &^ (w - 1)
 			if n > 0 {
 				if z {
-					colSumSqF32AVX512(&x[0], rows, n, ld, &piv[0], &s[0], &q[0])
+					nkColSumSqF32AVX512(&x[0], rows, n, ld, &piv[0], &s[0], &q[0])
 				} else {
-					colSumSqF32AVX2(&x[0], rows, n, ld, &piv[0], &s[0], &q[0])
+					nkColSumSqF32AVX2(&x[0], rows, n, ld, &piv[0], &s[0], &q[0])
 				}
 			}
 			if n < cols {
-				colSumSqGeneric(x[n:], rows, cols-n, ld, piv[n:], s[n:], q[n:])
+				nkColSumSqGeneric(x[n:], rows, cols-n, ld, piv[n:], s[n:], q[n:])
 			}
 		},
 		colSumSqH: func(x []uint16, rows, cols, ld int, piv []float32, s, q []float64) {
@@ -71,13 +71,13 @@ func nkTableAMD64(z bool) nkKernels {
 			n := cols &^ (w - 1)
 			if n > 0 {
 				if z {
-					colSumSqF16AVX512(&x[0], rows, n, ld, &piv[0], &s[0], &q[0])
+					nkColSumSqF16AVX512(&x[0], rows, n, ld, &piv[0], &s[0], &q[0])
 				} else {
-					colSumSqF16AVX2(&x[0], rows, n, ld, &piv[0], &s[0], &q[0])
+					nkColSumSqF16AVX2(&x[0], rows, n, ld, &piv[0], &s[0], &q[0])
 				}
 			}
 			if n < cols {
-				colSumSqHGeneric(x[n:], rows, cols-n, ld, piv[n:], s[n:], q[n:])
+				nkColSumSqHGeneric(x[n:], rows, cols-n, ld, piv[n:], s[n:], q[n:])
 			}
 		},
 		affine: func(dst, src []float32, m, a, b float32, silu bool) {
@@ -85,85 +85,85 @@ func nkTableAMD64(z bool) nkKernels {
 			n := len(src) &^ (w - 1)
 			if n > 0 {
 				if z {
-					affineF32AVX512(&dst[0], &src[0], n, m, a, b, silu)
+					nkAffineF32AVX512(&dst[0], &src[0], n, m, a, b, silu)
 				} else {
-					affineF32AVX2(&dst[0], &src[0], n, m, a, b, silu)
+					nkAffineF32AVX2(&dst[0], &src[0], n, m, a, b, silu)
 				}
 			}
-			affineGeneric(dst[n:], src[n:], m, a, b, silu)
+			nkAffineGeneric(dst[n:], src[n:], m, a, b, silu)
 		},
 		affineH: func(dst, src []uint16, m, a, b float32, silu bool) {
 			dst = dst[:len(src)]
 			n := len(src) &^ (w - 1)
 			if n > 0 {
 				if z {
-					affineF16AVX512(&dst[0], &src[0], n, m, a, b, silu)
+					nkAffineF16AVX512(&dst[0], &src[0], n, m, a, b, silu)
 				} else {
-					affineF16AVX2(&dst[0], &src[0], n, m, a, b, silu)
+					nkAffineF16AVX2(&dst[0], &src[0], n, m, a, b, silu)
 				}
 			}
-			affineHGeneric(dst[n:], src[n:], m, a, b, silu)
+			nkAffineHGeneric(dst[n:], src[n:], m, a, b, silu)
 		},
 		normVec: func(dst, src []float32, m, s, c float32, g, b []float32, silu bool) {
 			dst, g, b = dst[:len(src)], g[:len(src)], b[:len(src)]
 			n := len(src) &^ (w - 1)
 			if n > 0 {
 				if z {
-					normVecF32AVX512(&dst[0], &src[0], n, m, s, c, &g[0], &b[0], silu)
+					nkNormVecF32AVX512(&dst[0], &src[0], n, m, s, c, &g[0], &b[0], silu)
 				} else {
-					normVecF32AVX2(&dst[0], &src[0], n, m, s, c, &g[0], &b[0], silu)
+					nkNormVecF32AVX2(&dst[0], &src[0], n, m, s, c, &g[0], &b[0], silu)
 				}
 			}
-			normVecGeneric(dst[n:], src[n:], m, s, c, g[n:], b[n:], silu)
+			nkNormVecGeneric(dst[n:], src[n:], m, s, c, g[n:], b[n:], silu)
 		},
 		normVecH: func(dst, src []uint16, m, s, c float32, g, b []float32, silu bool) {
 			dst, g, b = dst[:len(src)], g[:len(src)], b[:len(src)]
 			n := len(src) &^ (w - 1)
 			if n > 0 {
 				if z {
-					normVecF16AVX512(&dst[0], &src[0], n, m, s, c, &g[0], &b[0], silu)
+					nkNormVecF16AVX512(&dst[0], &src[0], n, m, s, c, &g[0], &b[0], silu)
 				} else {
-					normVecF16AVX2(&dst[0], &src[0], n, m, s, c, &g[0], &b[0], silu)
+					nkNormVecF16AVX2(&dst[0], &src[0], n, m, s, c, &g[0], &b[0], silu)
 				}
 			}
-			normVecHGeneric(dst[n:], src[n:], m, s, c, g[n:], b[n:], silu)
+			nkNormVecHGeneric(dst[n:], src[n:], m, s, c, g[n:], b[n:], silu)
 		},
 		affineVec: func(dst, src []float32, m, a, b []float32, silu bool) {
 			dst, m, a, b = dst[:len(src)], m[:len(src)], a[:len(src)], b[:len(src)]
 			n := len(src) &^ (w - 1)
 			if n > 0 {
 				if z {
-					affineVecF32AVX512(&dst[0], &src[0], n, &m[0], &a[0], &b[0], silu)
+					nkAffineVecF32AVX512(&dst[0], &src[0], n, &m[0], &a[0], &b[0], silu)
 				} else {
-					affineVecF32AVX2(&dst[0], &src[0], n, &m[0], &a[0], &b[0], silu)
+					nkAffineVecF32AVX2(&dst[0], &src[0], n, &m[0], &a[0], &b[0], silu)
 				}
 			}
-			affineVecGeneric(dst[n:], src[n:], m[n:], a[n:], b[n:], silu)
+			nkAffineVecGeneric(dst[n:], src[n:], m[n:], a[n:], b[n:], silu)
 		},
 		affineVecH: func(dst, src []uint16, m, a, b []float32, silu bool) {
 			dst, m, a, b = dst[:len(src)], m[:len(src)], a[:len(src)], b[:len(src)]
 			n := len(src) &^ (w - 1)
 			if n > 0 {
 				if z {
-					affineVecF16AVX512(&dst[0], &src[0], n, &m[0], &a[0], &b[0], silu)
+					nkAffineVecF16AVX512(&dst[0], &src[0], n, &m[0], &a[0], &b[0], silu)
 				} else {
-					affineVecF16AVX2(&dst[0], &src[0], n, &m[0], &a[0], &b[0], silu)
+					nkAffineVecF16AVX2(&dst[0], &src[0], n, &m[0], &a[0], &b[0], silu)
 				}
 			}
-			affineVecHGeneric(dst[n:], src[n:], m[n:], a[n:], b[n:], silu)
+			nkAffineVecHGeneric(dst[n:], src[n:], m[n:], a[n:], b[n:], silu)
 		},
 		max: func(x []float32) float32 {
 			n := len(x) &^ (w - 1)
 			if n == 0 {
-				return maxGeneric(x)
+				return nkMaxGeneric(x)
 			}
 			var m float32
 			if z {
-				m = maxF32AVX512(&x[0], n)
+				m = nkMaxF32AVX512(&x[0], n)
 			} else {
-				m = maxF32AVX2(&x[0], n)
+				m = nkMaxF32AVX2(&x[0], n)
 			}
-			if t := maxGeneric(x[n:]); t > m || t != t {
+			if t := nkMaxGeneric(x[n:]); t > m || t != t {
 				m = t
 			}
 			return m
@@ -174,28 +174,28 @@ func nkTableAMD64(z bool) nkKernels {
 			var s float64
 			if n > 0 {
 				if z {
-					s = expSumF32AVX512(&dst[0], &src[0], n, m)
+					s = nkExpSumF32AVX512(&dst[0], &src[0], n, m)
 				} else {
-					s = expSumF32AVX2(&dst[0], &src[0], n, m)
+					s = nkExpSumF32AVX2(&dst[0], &src[0], n, m)
 				}
 			}
-			return s + expSumGeneric(dst[n:], src[n:], m)
+			return s + nkExpSumGeneric(dst[n:], src[n:], m)
 		},
-		exp:     nkAct(z, w, expF32AVX2, expF32AVX512, expGeneric),
-		erf:     nkAct(z, w, erfF32AVX2, erfF32AVX512, erfGeneric),
-		tanh:    nkAct(z, w, tanhF32AVX2, tanhF32AVX512, tanhGeneric),
-		sigmoid: nkAct(z, w, sigmoidF32AVX2, sigmoidF32AVX512, sigmoidGeneric),
-		silu:    nkAct(z, w, siluF32AVX2, siluF32AVX512, siluGeneric),
-		gelu:    nkAct(z, w, geluF32AVX2, geluF32AVX512, geluGeneric),
+		exp:     nkAct(z, w, nkExpF32AVX2, nkExpF32AVX512, nkExpGeneric),
+		erf:     nkAct(z, w, nkErfF32AVX2, nkErfF32AVX512, nkErfGeneric),
+		tanh:    nkAct(z, w, nkTanhF32AVX2, nkTanhF32AVX512, nkTanhGeneric),
+		sigmoid: nkAct(z, w, nkSigmoidF32AVX2, nkSigmoidF32AVX512, nkSigmoidGeneric),
+		silu:    nkAct(z, w, nkSiluF32AVX2, nkSiluF32AVX512, nkSiluGeneric),
+		gelu:    nkAct(z, w, nkGeluF32AVX2, nkGeluF32AVX512, nkGeluGeneric),
 		f2h: func(dst []uint16, src []float32) {
 			if len(dst) < len(src) {
 				panic(errShortConv)
 			}
 			n := len(src) &^ 7
 			if n > 0 {
-				f2hF16C(&dst[0], &src[0], n)
+				nkF2hF16C(&dst[0], &src[0], n)
 			}
-			f2hGeneric(dst[n:len(src)], src[n:])
+			nkF2hGeneric(dst[n:len(src)], src[n:])
 		},
 	}
 }

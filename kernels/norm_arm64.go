@@ -10,18 +10,18 @@ var nkNEON = nkKernels{
 		n := len(x) &^ 7
 		var out [2]float64
 		if n > 0 {
-			sumSqF32NEON(&x[0], n, piv, &out)
+			nkSumSqF32NEON(&x[0], n, piv, &out)
 		}
-		s, q := sumSqGeneric(x[n:], piv)
+		s, q := nkSumSqGeneric(x[n:], piv)
 		return out[0] + s, out[1] + q
 	},
 	sumSqH: func(x []uint16, piv float32) (float64, float64) {
 		n := len(x) &^ 7
 		var out [2]float64
 		if n > 0 {
-			sumSqF16NEON(&x[0], n, piv, &out)
+			nkSumSqF16NEON(&x[0], n, piv, &out)
 		}
-		s, q := sumSqHGeneric(x[n:], piv)
+		s, q := nkSumSqHGeneric(x[n:], piv)
 		return out[0] + s, out[1] + q
 	},
 	colSumSq: func(x []float32, rows, cols, ld int, piv []float32, s, q []float64) {
@@ -32,10 +32,10 @@ var nkNEON = nkKernels{
 		piv, s, q = piv[:cols], s[:cols], q[:cols]
 		n := cols &^ 3
 		if n > 0 {
-			colSumSqF32NEON(&x[0], rows, n, ld, &piv[0], &s[0], &q[0])
+			nkColSumSqF32NEON(&x[0], rows, n, ld, &piv[0], &s[0], &q[0])
 		}
 		if n < cols {
-			colSumSqGeneric(x[n:], rows, cols-n, ld, piv[n:], s[n:], q[n:])
+			nkColSumSqGeneric(x[n:], rows, cols-n, ld, piv[n:], s[n:], q[n:])
 		}
 	},
 	colSumSqH: func(x []uint16, rows, cols, ld int, piv []float32, s, q []float64) {
@@ -46,67 +46,67 @@ var nkNEON = nkKernels{
 		piv, s, q = piv[:cols], s[:cols], q[:cols]
 		n := cols &^ 3
 		if n > 0 {
-			colSumSqF16NEON(&x[0], rows, n, ld, &piv[0], &s[0], &q[0])
+			nkColSumSqF16NEON(&x[0], rows, n, ld, &piv[0], &s[0], &q[0])
 		}
 		if n < cols {
-			colSumSqHGeneric(x[n:], rows, cols-n, ld, piv[n:], s[n:], q[n:])
+			nkColSumSqHGeneric(x[n:], rows, cols-n, ld, piv[n:], s[n:], q[n:])
 		}
 	},
 	affine: func(dst, src []float32, m, a, b float32, silu bool) {
 		dst = dst[:len(src)]
 		n := len(src) &^ 3
 		if n > 0 {
-			affineF32NEON(&dst[0], &src[0], n, m, a, b, silu)
+			nkAffineF32NEON(&dst[0], &src[0], n, m, a, b, silu)
 		}
-		affineGeneric(dst[n:], src[n:], m, a, b, silu)
+		nkAffineGeneric(dst[n:], src[n:], m, a, b, silu)
 	},
 	affineH: func(dst, src []uint16, m, a, b float32, silu bool) {
 		dst = dst[:len(src)]
 		n := len(src) &^ 3
 		if n > 0 {
-			affineF16NEON(&dst[0], &src[0], n, m, a, b, silu)
+			nkAffineF16NEON(&dst[0], &src[0], n, m, a, b, silu)
 		}
-		affineHGeneric(dst[n:], src[n:], m, a, b, silu)
+		nkAffineHGeneric(dst[n:], src[n:], m, a, b, silu)
 	},
 	normVec: func(dst, src []float32, m, s, c float32, g, b []float32, silu bool) {
 		dst, g, b = dst[:len(src)], g[:len(src)], b[:len(src)]
 		n := len(src) &^ 3
 		if n > 0 {
-			normVecF32NEON(&dst[0], &src[0], n, m, s, c, &g[0], &b[0], silu)
+			nkNormVecF32NEON(&dst[0], &src[0], n, m, s, c, &g[0], &b[0], silu)
 		}
-		normVecGeneric(dst[n:], src[n:], m, s, c, g[n:], b[n:], silu)
+		nkNormVecGeneric(dst[n:], src[n:], m, s, c, g[n:], b[n:], silu)
 	},
 	normVecH: func(dst, src []uint16, m, s, c float32, g, b []float32, silu bool) {
 		dst, g, b = dst[:len(src)], g[:len(src)], b[:len(src)]
 		n := len(src) &^ 3
 		if n > 0 {
-			normVecF16NEON(&dst[0], &src[0], n, m, s, c, &g[0], &b[0], silu)
+			nkNormVecF16NEON(&dst[0], &src[0], n, m, s, c, &g[0], &b[0], silu)
 		}
-		normVecHGeneric(dst[n:], src[n:], m, s, c, g[n:], b[n:], silu)
+		nkNormVecHGeneric(dst[n:], src[n:], m, s, c, g[n:], b[n:], silu)
 	},
 	affineVec: func(dst, src []float32, m, a, b []float32, silu bool) {
 		dst, m, a, b = dst[:len(src)], m[:len(src)], a[:len(src)], b[:len(src)]
 		n := len(src) &^ 3
 		if n > 0 {
-			affineVecF32NEON(&dst[0], &src[0], n, &m[0], &a[0], &b[0], silu)
+			nkAffineVecF32NEON(&dst[0], &src[0], n, &m[0], &a[0], &b[0], silu)
 		}
-		affineVecGeneric(dst[n:], src[n:], m[n:], a[n:], b[n:], silu)
+		nkAffineVecGeneric(dst[n:], src[n:], m[n:], a[n:], b[n:], silu)
 	},
 	affineVecH: func(dst, src []uint16, m, a, b []float32, silu bool) {
 		dst, m, a, b = dst[:len(src)], m[:len(src)], a[:len(src)], b[:len(src)]
 		n := len(src) &^ 3
 		if n > 0 {
-			affineVecF16NEON(&dst[0], &src[0], n, &m[0], &a[0], &b[0], silu)
+			nkAffineVecF16NEON(&dst[0], &src[0], n, &m[0], &a[0], &b[0], silu)
 		}
-		affineVecHGeneric(dst[n:], src[n:], m[n:], a[n:], b[n:], silu)
+		nkAffineVecHGeneric(dst[n:], src[n:], m[n:], a[n:], b[n:], silu)
 	},
 	max: func(x []float32) float32 {
 		n := len(x) &^ 3
 		if n == 0 {
-			return maxGeneric(x)
+			return nkMaxGeneric(x)
 		}
-		m := maxF32NEON(&x[0], n)
-		if t := maxGeneric(x[n:]); t > m || t != t {
+		m := nkMaxF32NEON(&x[0], n)
+		if t := nkMaxGeneric(x[n:]); t > m || t != t {
 			m = t
 		}
 		return m
@@ -116,36 +116,36 @@ var nkNEON = nkKernels{
 		n := len(src) &^ 3
 		var s float64
 		if n > 0 {
-			s = expSumF32NEON(&dst[0], &src[0], n, m)
+			s = nkExpSumF32NEON(&dst[0], &src[0], n, m)
 		}
-		return s + expSumGeneric(dst[n:], src[n:], m)
+		return s + nkExpSumGeneric(dst[n:], src[n:], m)
 	},
-	exp:     nkActNEON(expF32NEON, expGeneric),
-	erf:     nkActNEON(erfF32NEON, erfGeneric),
-	tanh:    nkActNEON(tanhF32NEON, tanhGeneric),
-	sigmoid: nkActNEON(sigmoidF32NEON, sigmoidGeneric),
-	silu:    nkActNEON(siluF32NEON, siluGeneric),
-	gelu:    nkActNEON(geluF32NEON, geluGeneric),
+	exp:     nkActNEON(nkExpF32NEON, nkExpGeneric),
+	erf:     nkActNEON(nkErfF32NEON, nkErfGeneric),
+	tanh:    nkActNEON(nkTanhF32NEON, nkTanhGeneric),
+	sigmoid: nkActNEON(nkSigmoidF32NEON, nkSigmoidGeneric),
+	silu:    nkActNEON(nkSiluF32NEON, nkSiluGeneric),
+	gelu:    nkActNEON(nkGeluF32NEON, nkGeluGeneric),
 	f2h: func(dst []uint16, src []float32) {
 		if len(dst) < len(src) {
 			panic(errShortConv)
 		}
 		n := len(src) &^ 7
 		if n > 0 {
-			f2hNEON(&dst[0], &src[0], n)
+			nkF2hNEON(&dst[0], &src[0], n)
 		}
-		f2hGeneric(dst[n:len(src)], src[n:])
+		nkF2hGeneric(dst[n:len(src)], src[n:])
 	},
 }
 
-// h2fNEONGo is h2fGeneric with FCVTL for each run of eight values.
-func h2fNEONGo(dst []float32, src []uint16) {
+// nkH2fNEONGo is h2fGeneric with FCVTL for each run of eight values.
+func nkH2fNEONGo(dst []float32, src []uint16) {
 	if len(dst) < len(src) {
 		panic(errShortConv)
 	}
 	n := len(src) &^ 7
 	if n > 0 {
-		h2fNEON(&dst[0], &src[0], n)
+		nkH2fNEON(&dst[0], &src[0], n)
 	}
 	h2fGeneric(dst[n:len(src)], src[n:])
 }
@@ -167,102 +167,102 @@ func nkActNEON(f func(dst, src *float32, n int), tail func(dst, src []float32)) 
 // multiple of 4.
 
 //go:noescape
-func expF32NEON(dst, src *float32, n int)
+func nkExpF32NEON(dst, src *float32, n int)
 
 //go:noescape
-func erfF32NEON(dst, src *float32, n int)
+func nkErfF32NEON(dst, src *float32, n int)
 
 //go:noescape
-func tanhF32NEON(dst, src *float32, n int)
+func nkTanhF32NEON(dst, src *float32, n int)
 
 //go:noescape
-func sigmoidF32NEON(dst, src *float32, n int)
+func nkSigmoidF32NEON(dst, src *float32, n int)
 
 //go:noescape
-func siluF32NEON(dst, src *float32, n int)
+func nkSiluF32NEON(dst, src *float32, n int)
 
 //go:noescape
-func geluF32NEON(dst, src *float32, n int)
+func nkGeluF32NEON(dst, src *float32, n int)
 
-// sumSqF32NEON is sumSqGeneric for n a multiple of 8 (four 2-double
+// nkSumSqF32NEON is nkSumSqGeneric for n a multiple of 8 (four 2-double
 // accumulators per sum):
 //
 //	for i < n { d := float64(x[i]) - float64(piv); out[0] += d; out[1] += d*d }
 //
 //go:noescape
-func sumSqF32NEON(x *float32, n int, piv float32, out *[2]float64)
+func nkSumSqF32NEON(x *float32, n int, piv float32, out *[2]float64)
 
-// sumSqF16NEON is sumSqF32NEON for float16 data (FCVTL).
+// nkSumSqF16NEON is nkSumSqF32NEON for float16 data (FCVTL).
 //
 //go:noescape
-func sumSqF16NEON(x *uint16, n int, piv float32, out *[2]float64)
+func nkSumSqF16NEON(x *uint16, n int, piv float32, out *[2]float64)
 
-// colSumSqF32NEON is colSumSqGeneric for cols a multiple of 4, rows >= 1:
+// nkColSumSqF32NEON is nkColSumSqGeneric for cols a multiple of 4, rows >= 1:
 //
 //	for j < cols { for r < rows { d := float64(x[r*ld+j]) - float64(piv[j]); s[j] += d; q[j] += d*d } }
 //
 //go:noescape
-func colSumSqF32NEON(x *float32, rows, cols, ld int, piv *float32, s, q *float64)
+func nkColSumSqF32NEON(x *float32, rows, cols, ld int, piv *float32, s, q *float64)
 
-// colSumSqF16NEON is colSumSqF32NEON for float16 data.
+// nkColSumSqF16NEON is nkColSumSqF32NEON for float16 data.
 //
 //go:noescape
-func colSumSqF16NEON(x *uint16, rows, cols, ld int, piv *float32, s, q *float64)
+func nkColSumSqF16NEON(x *uint16, rows, cols, ld int, piv *float32, s, q *float64)
 
-// affineF32NEON is affineGeneric for n a multiple of 4 (fused):
+// nkAffineF32NEON is nkAffineGeneric for n a multiple of 4 (fused):
 //
 //	for i < n { y := (src[i]-m)*a + b; if silu { y = nkSiLU32(y) }; dst[i] = y }
 //
 //go:noescape
-func affineF32NEON(dst, src *float32, n int, m, a, b float32, silu bool)
+func nkAffineF32NEON(dst, src *float32, n int, m, a, b float32, silu bool)
 
-// affineF16NEON is affineF32NEON on float16 data (FCVTL/FCVTN).
+// nkAffineF16NEON is nkAffineF32NEON on float16 data (FCVTL/FCVTN).
 //
 //go:noescape
-func affineF16NEON(dst, src *uint16, n int, m, a, b float32, silu bool)
+func nkAffineF16NEON(dst, src *uint16, n int, m, a, b float32, silu bool)
 
-// normVecF32NEON is normVecGeneric for n a multiple of 4:
+// nkNormVecF32NEON is nkNormVecGeneric for n a multiple of 4:
 //
 //	for i < n { y := ((src[i]-m)*s+c)*gm[i] + bt[i]; if silu { y = nkSiLU32(y) }; dst[i] = y }
 //
 //go:noescape
-func normVecF32NEON(dst, src *float32, n int, m, s, c float32, gm, bt *float32, silu bool)
+func nkNormVecF32NEON(dst, src *float32, n int, m, s, c float32, gm, bt *float32, silu bool)
 
-// normVecF16NEON is normVecF32NEON on float16 data.
+// nkNormVecF16NEON is nkNormVecF32NEON on float16 data.
 //
 //go:noescape
-func normVecF16NEON(dst, src *uint16, n int, m, s, c float32, gm, bt *float32, silu bool)
+func nkNormVecF16NEON(dst, src *uint16, n int, m, s, c float32, gm, bt *float32, silu bool)
 
-// affineVecF32NEON is affineVecGeneric for n a multiple of 4:
+// nkAffineVecF32NEON is nkAffineVecGeneric for n a multiple of 4:
 //
 //	for i < n { y := (src[i]-m[i])*a[i] + b[i]; if silu { y = nkSiLU32(y) }; dst[i] = y }
 //
 //go:noescape
-func affineVecF32NEON(dst, src *float32, n int, m, a, b *float32, silu bool)
+func nkAffineVecF32NEON(dst, src *float32, n int, m, a, b *float32, silu bool)
 
-// affineVecF16NEON is affineVecF32NEON on float16 data.
+// nkAffineVecF16NEON is nkAffineVecF32NEON on float16 data.
 //
 //go:noescape
-func affineVecF16NEON(dst, src *uint16, n int, m, a, b *float32, silu bool)
+func nkAffineVecF16NEON(dst, src *uint16, n int, m, a, b *float32, silu bool)
 
-// maxF32NEON is maxGeneric for n a multiple of 4, n >= 4 (FMAXNM: NaNs are
+// nkMaxF32NEON is nkMaxGeneric for n a multiple of 4, n >= 4 (FMAXNM: NaNs are
 // skipped; a NaN still makes the softmax NaN through exp).
 //
 //go:noescape
-func maxF32NEON(x *float32, n int) float32
+func nkMaxF32NEON(x *float32, n int) float32
 
-// expSumF32NEON is expSumGeneric for n a multiple of 4 (vector exp, sum in
+// nkExpSumF32NEON is nkExpSumGeneric for n a multiple of 4 (vector exp, sum in
 // two 2-double accumulators).
 //
 //go:noescape
-func expSumF32NEON(dst, src *float32, n int, m float32) float64
+func nkExpSumF32NEON(dst, src *float32, n int, m float32) float64
 
-// f2hNEON narrows n&^7 values with FCVTN: dst[i] = float16(src[i]).
+// nkF2hNEON narrows n&^7 values with FCVTN: dst[i] = float16(src[i]).
 //
 //go:noescape
-func f2hNEON(dst *uint16, src *float32, n int)
+func nkF2hNEON(dst *uint16, src *float32, n int)
 
-// h2fNEON widens n&^7 values with FCVTL: dst[i] = float32(src[i]).
+// nkH2fNEON widens n&^7 values with FCVTL: dst[i] = float32(src[i]).
 //
 //go:noescape
-func h2fNEON(dst *float32, src *uint16, n int)
+func nkH2fNEON(dst *float32, src *uint16, n int)

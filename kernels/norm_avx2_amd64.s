@@ -155,8 +155,8 @@
 	ADDQ $32, R9; \
 	ADDQ $32, R10
 
-// func sumSqF32AVX2(x *float32, n int, piv float32, out *[2]float64)
-TEXT ·sumSqF32AVX2(SB), NOSPLIT, $0-32
+// func nkSumSqF32AVX2(x *float32, n int, piv float32, out *[2]float64)
+TEXT ·nkSumSqF32AVX2(SB), NOSPLIT, $0-32
 	SUMSQ_PROLOGUE
 	JZ   ssfdone
 ssfloop:
@@ -172,8 +172,8 @@ ssfdone:
 	SUMSQ_EPILOGUE
 	RET
 
-// func sumSqF16AVX2(x *uint16, n int, piv float32, out *[2]float64)
-TEXT ·sumSqF16AVX2(SB), NOSPLIT, $0-32
+// func nkSumSqF16AVX2(x *uint16, n int, piv float32, out *[2]float64)
+TEXT ·nkSumSqF16AVX2(SB), NOSPLIT, $0-32
 	SUMSQ_PROLOGUE
 	JZ   sshdone
 sshloop:
@@ -193,8 +193,8 @@ sshdone:
 	SUMSQ_EPILOGUE
 	RET
 
-// func colSumSqF32AVX2(x *float32, rows, cols, ld int, piv *float32, s, q *float64)
-TEXT ·colSumSqF32AVX2(SB), NOSPLIT, $0-56
+// func nkColSumSqF32AVX2(x *float32, rows, cols, ld int, piv *float32, s, q *float64)
+TEXT ·nkColSumSqF32AVX2(SB), NOSPLIT, $0-56
 	COLSUMSQ_PROLOGUE(2)
 	JZ   csfdone
 csfcol:
@@ -211,8 +211,8 @@ csfdone:
 	VZEROUPPER
 	RET
 
-// func colSumSqF16AVX2(x *uint16, rows, cols, ld int, piv *float32, s, q *float64)
-TEXT ·colSumSqF16AVX2(SB), NOSPLIT, $0-56
+// func nkColSumSqF16AVX2(x *uint16, rows, cols, ld int, piv *float32, s, q *float64)
+TEXT ·nkColSumSqF16AVX2(SB), NOSPLIT, $0-56
 	COLSUMSQ_PROLOGUE(1)
 	JZ   cshdone
 cshcol:
@@ -231,8 +231,8 @@ cshdone:
 	VZEROUPPER
 	RET
 
-// func affineF32AVX2(dst, src *float32, n int, m, a, b float32, silu bool)
-TEXT ·affineF32AVX2(SB), NOSPLIT, $0-37
+// func nkAffineF32AVX2(dst, src *float32, n int, m, a, b float32, silu bool)
+TEXT ·nkAffineF32AVX2(SB), NOSPLIT, $0-37
 	AFFINE_PROLOGUE
 	JZ   afdone
 	TESTL AX, AX
@@ -276,8 +276,8 @@ afdone:
 	VZEROUPPER
 	RET
 
-// func affineF16AVX2(dst, src *uint16, n int, m, a, b float32, silu bool)
-TEXT ·affineF16AVX2(SB), NOSPLIT, $0-37
+// func nkAffineF16AVX2(dst, src *uint16, n int, m, a, b float32, silu bool)
+TEXT ·nkAffineF16AVX2(SB), NOSPLIT, $0-37
 	AFFINE_PROLOGUE
 	JZ   ahdone
 	TESTL AX, AX
@@ -306,8 +306,8 @@ ahdone:
 	VZEROUPPER
 	RET
 
-// func normVecF32AVX2(dst, src *float32, n int, m, s, c float32, gm, bt *float32, silu bool)
-TEXT ·normVecF32AVX2(SB), NOSPLIT, $0-57
+// func nkNormVecF32AVX2(dst, src *float32, n int, m, s, c float32, gm, bt *float32, silu bool)
+TEXT ·nkNormVecF32AVX2(SB), NOSPLIT, $0-57
 	NORMVEC_PROLOGUE
 	JZ   nfdone
 	TESTL AX, AX
@@ -334,8 +334,8 @@ nfdone:
 	VZEROUPPER
 	RET
 
-// func normVecF16AVX2(dst, src *uint16, n int, m, s, c float32, gm, bt *float32, silu bool)
-TEXT ·normVecF16AVX2(SB), NOSPLIT, $0-57
+// func nkNormVecF16AVX2(dst, src *uint16, n int, m, s, c float32, gm, bt *float32, silu bool)
+TEXT ·nkNormVecF16AVX2(SB), NOSPLIT, $0-57
 	NORMVEC_PROLOGUE
 	JZ   nhdone
 	TESTL AX, AX
@@ -362,8 +362,8 @@ nhdone:
 	VZEROUPPER
 	RET
 
-// func affineVecF32AVX2(dst, src *float32, n int, m, a, b *float32, silu bool)
-TEXT ·affineVecF32AVX2(SB), NOSPLIT, $0-49
+// func nkAffineVecF32AVX2(dst, src *float32, n int, m, a, b *float32, silu bool)
+TEXT ·nkAffineVecF32AVX2(SB), NOSPLIT, $0-49
 	AFFINEVEC_PROLOGUE
 	JZ   avfdone
 	TESTL AX, AX
@@ -390,8 +390,8 @@ avfdone:
 	VZEROUPPER
 	RET
 
-// func affineVecF16AVX2(dst, src *uint16, n int, m, a, b *float32, silu bool)
-TEXT ·affineVecF16AVX2(SB), NOSPLIT, $0-49
+// func nkAffineVecF16AVX2(dst, src *uint16, n int, m, a, b *float32, silu bool)
+TEXT ·nkAffineVecF16AVX2(SB), NOSPLIT, $0-49
 	AFFINEVEC_PROLOGUE
 	JZ   avhdone
 	TESTL AX, AX

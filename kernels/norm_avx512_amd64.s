@@ -153,8 +153,8 @@
 	ADDQ $64, R9; \
 	ADDQ $64, R10
 
-// func sumSqF32AVX512(x *float32, n int, piv float32, out *[2]float64)
-TEXT ·sumSqF32AVX512(SB), NOSPLIT, $0-32
+// func nkSumSqF32AVX512(x *float32, n int, piv float32, out *[2]float64)
+TEXT ·nkSumSqF32AVX512(SB), NOSPLIT, $0-32
 	SUMSQ_PROLOGUE
 	JZ   ssfdone
 ssfloop:
@@ -170,8 +170,8 @@ ssfdone:
 	SUMSQ_EPILOGUE
 	RET
 
-// func sumSqF16AVX512(x *uint16, n int, piv float32, out *[2]float64)
-TEXT ·sumSqF16AVX512(SB), NOSPLIT, $0-32
+// func nkSumSqF16AVX512(x *uint16, n int, piv float32, out *[2]float64)
+TEXT ·nkSumSqF16AVX512(SB), NOSPLIT, $0-32
 	SUMSQ_PROLOGUE
 	JZ   sshdone
 sshloop:
@@ -191,8 +191,8 @@ sshdone:
 	SUMSQ_EPILOGUE
 	RET
 
-// func colSumSqF32AVX512(x *float32, rows, cols, ld int, piv *float32, s, q *float64)
-TEXT ·colSumSqF32AVX512(SB), NOSPLIT, $0-56
+// func nkColSumSqF32AVX512(x *float32, rows, cols, ld int, piv *float32, s, q *float64)
+TEXT ·nkColSumSqF32AVX512(SB), NOSPLIT, $0-56
 	COLSUMSQ_PROLOGUE(2)
 	JZ   csfdone
 csfcol:
@@ -209,8 +209,8 @@ csfdone:
 	VZEROUPPER
 	RET
 
-// func colSumSqF16AVX512(x *uint16, rows, cols, ld int, piv *float32, s, q *float64)
-TEXT ·colSumSqF16AVX512(SB), NOSPLIT, $0-56
+// func nkColSumSqF16AVX512(x *uint16, rows, cols, ld int, piv *float32, s, q *float64)
+TEXT ·nkColSumSqF16AVX512(SB), NOSPLIT, $0-56
 	COLSUMSQ_PROLOGUE(1)
 	JZ   cshdone
 cshcol:
@@ -229,8 +229,8 @@ cshdone:
 	VZEROUPPER
 	RET
 
-// func affineF32AVX512(dst, src *float32, n int, m, a, b float32, silu bool)
-TEXT ·affineF32AVX512(SB), NOSPLIT, $0-37
+// func nkAffineF32AVX512(dst, src *float32, n int, m, a, b float32, silu bool)
+TEXT ·nkAffineF32AVX512(SB), NOSPLIT, $0-37
 	AFFINE_PROLOGUE
 	JZ   afdone
 	TESTL AX, AX
@@ -259,8 +259,8 @@ afdone:
 	VZEROUPPER
 	RET
 
-// func affineF16AVX512(dst, src *uint16, n int, m, a, b float32, silu bool)
-TEXT ·affineF16AVX512(SB), NOSPLIT, $0-37
+// func nkAffineF16AVX512(dst, src *uint16, n int, m, a, b float32, silu bool)
+TEXT ·nkAffineF16AVX512(SB), NOSPLIT, $0-37
 	AFFINE_PROLOGUE
 	JZ   ahdone
 	TESTL AX, AX
@@ -289,8 +289,8 @@ ahdone:
 	VZEROUPPER
 	RET
 
-// func normVecF32AVX512(dst, src *float32, n int, m, s, c float32, gm, bt *float32, silu bool)
-TEXT ·normVecF32AVX512(SB), NOSPLIT, $0-57
+// func nkNormVecF32AVX512(dst, src *float32, n int, m, s, c float32, gm, bt *float32, silu bool)
+TEXT ·nkNormVecF32AVX512(SB), NOSPLIT, $0-57
 	NORMVEC_PROLOGUE
 	JZ   nfdone
 	TESTL AX, AX
@@ -317,8 +317,8 @@ nfdone:
 	VZEROUPPER
 	RET
 
-// func normVecF16AVX512(dst, src *uint16, n int, m, s, c float32, gm, bt *float32, silu bool)
-TEXT ·normVecF16AVX512(SB), NOSPLIT, $0-57
+// func nkNormVecF16AVX512(dst, src *uint16, n int, m, s, c float32, gm, bt *float32, silu bool)
+TEXT ·nkNormVecF16AVX512(SB), NOSPLIT, $0-57
 	NORMVEC_PROLOGUE
 	JZ   nhdone
 	TESTL AX, AX
@@ -345,8 +345,8 @@ nhdone:
 	VZEROUPPER
 	RET
 
-// func affineVecF32AVX512(dst, src *float32, n int, m, a, b *float32, silu bool)
-TEXT ·affineVecF32AVX512(SB), NOSPLIT, $0-49
+// func nkAffineVecF32AVX512(dst, src *float32, n int, m, a, b *float32, silu bool)
+TEXT ·nkAffineVecF32AVX512(SB), NOSPLIT, $0-49
 	AFFINEVEC_PROLOGUE
 	JZ   avfdone
 	TESTL AX, AX
@@ -373,8 +373,8 @@ avfdone:
 	VZEROUPPER
 	RET
 
-// func affineVecF16AVX512(dst, src *uint16, n int, m, a, b *float32, silu bool)
-TEXT ·affineVecF16AVX512(SB), NOSPLIT, $0-49
+// func nkAffineVecF16AVX512(dst, src *uint16, n int, m, a, b *float32, silu bool)
+TEXT ·nkAffineVecF16AVX512(SB), NOSPLIT, $0-49
 	AFFINEVEC_PROLOGUE
 	JZ   avhdone
 	TESTL AX, AX

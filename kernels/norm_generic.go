@@ -13,29 +13,29 @@ import (
 // nkGeneric is the generic set's table of normalisation, softmax and
 // activation primitives.
 var nkGeneric = nkKernels{
-	sumSq:      sumSqGeneric,
-	sumSqH:     sumSqHGeneric,
-	colSumSq:   colSumSqGeneric,
-	colSumSqH:  colSumSqHGeneric,
-	affine:     affineGeneric,
-	affineH:    affineHGeneric,
-	normVec:    normVecGeneric,
-	normVecH:   normVecHGeneric,
-	affineVec:  affineVecGeneric,
-	affineVecH: affineVecHGeneric,
-	max:        maxGeneric,
-	expSum:     expSumGeneric,
-	exp:        expGeneric,
-	erf:        erfGeneric,
-	tanh:       tanhGeneric,
-	sigmoid:    sigmoidGeneric,
-	silu:       siluGeneric,
-	gelu:       geluGeneric,
-	f2h:        f2hGeneric,
+	sumSq:      nkSumSqGeneric,
+	sumSqH:     nkSumSqHGeneric,
+	colSumSq:   nkColSumSqGeneric,
+	colSumSqH:  nkColSumSqHGeneric,
+	affine:     nkAffineGeneric,
+	affineH:    nkAffineHGeneric,
+	normVec:    nkNormVecGeneric,
+	normVecH:   nkNormVecHGeneric,
+	affineVec:  nkAffineVecGeneric,
+	affineVecH: nkAffineVecHGeneric,
+	max:        nkMaxGeneric,
+	expSum:     nkExpSumGeneric,
+	exp:        nkExpGeneric,
+	erf:        nkErfGeneric,
+	tanh:       nkTanhGeneric,
+	sigmoid:    nkSigmoidGeneric,
+	silu:       nkSiluGeneric,
+	gelu:       nkGeluGeneric,
+	f2h:        nkF2hGeneric,
 }
 
-// sumSqGeneric returns s = Σ(x[i]-piv) and q = Σ(x[i]-piv)² in float64.
-func sumSqGeneric(x []float32, piv float32) (s, q float64) {
+// nkSumSqGeneric returns s = Σ(x[i]-piv) and q = Σ(x[i]-piv)² in float64.
+func nkSumSqGeneric(x []float32, piv float32) (s, q float64) {
 	p := float64(piv)
 	for _, v := range x {
 		d := float64(v) - p
@@ -45,8 +45,8 @@ func sumSqGeneric(x []float32, piv float32) (s, q float64) {
 	return s, q
 }
 
-// sumSqHGeneric is sumSqGeneric for float16 data.
-func sumSqHGeneric(x []uint16, piv float32) (s, q float64) {
+// nkSumSqHGeneric is nkSumSqGeneric for float16 data.
+func nkSumSqHGeneric(x []uint16, piv float32) (s, q float64) {
 	p := float64(piv)
 	for _, v := range x {
 		d := float64(nnH2F(v)) - p
@@ -56,10 +56,10 @@ func sumSqHGeneric(x []uint16, piv float32) (s, q float64) {
 	return s, q
 }
 
-// colSumSqGeneric adds, for every column j < cols of the rows x rows matrix x
+// nkColSumSqGeneric adds, for every column j < cols of the rows x rows matrix x
 // (row stride ld), Σ_r (x[r][j]-piv[j]) to s[j] and Σ_r (x[r][j]-piv[j])² to
 // q[j], in float64.
-func colSumSqGeneric(x []float32, rows, cols, ld int, piv []float32, s, q []float64) {
+func nkColSumSqGeneric(x []float32, rows, cols, ld int, piv []float32, s, q []float64) {
 	for r := 0; r < rows; r++ {
 		row := x[r*ld : r*ld+cols]
 		for j, v := range row {
@@ -70,8 +70,8 @@ func colSumSqGeneric(x []float32, rows, cols, ld int, piv []float32, s, q []floa
 	}
 }
 
-// colSumSqHGeneric is colSumSqGeneric for float16 data.
-func colSumSqHGeneric(x []uint16, rows, cols, ld int, piv []float32, s, q []float64) {
+// nkColSumSqHGeneric is nkColSumSqGeneric for float16 data.
+func nkColSumSqHGeneric(x []uint16, rows, cols, ld int, piv []float32, s, q []float64) {
 	for r := 0; r < rows; r++ {
 		row := x[r*ld : r*ld+cols]
 		for j, v := range row {
@@ -82,8 +82,8 @@ func colSumSqHGeneric(x []uint16, rows, cols, ld int, piv []float32, s, q []floa
 	}
 }
 
-// affineGeneric writes y = (x-m)·a + b, then y·sigmoid(y) when silu.
-func affineGeneric(dst, src []float32, m, a, b float32, silu bool) {
+// nkAffineGeneric writes y = (x-m)·a + b, then y·sigmoid(y) when silu.
+func nkAffineGeneric(dst, src []float32, m, a, b float32, silu bool) {
 	dst = dst[:len(src)]
 	for i, v := range src {
 		y := (v-m)*a + b
@@ -94,9 +94,9 @@ func affineGeneric(dst, src []float32, m, a, b float32, silu bool) {
 	}
 }
 
-// affineHGeneric is affineGeneric for float16 data (computed in float32,
+// nkAffineHGeneric is nkAffineGeneric for float16 data (computed in float32,
 // rounded once).
-func affineHGeneric(dst, src []uint16, m, a, b float32, silu bool) {
+func nkAffineHGeneric(dst, src []uint16, m, a, b float32, silu bool) {
 	dst = dst[:len(src)]
 	for i, v := range src {
 		y := (nnH2F(v)-m)*a + b
@@ -107,9 +107,9 @@ func affineHGeneric(dst, src []uint16, m, a, b float32, silu bool) {
 	}
 }
 
-// normVecGeneric writes y = ((x-m)·s + c)·g[i] + b[i], then y·sigmoid(y)
+// nkNormVecGeneric writes y = ((x-m)·s + c)·g[i] + b[i], then y·sigmoid(y)
 // when silu.
-func normVecGeneric(dst, src []float32, m, s, c float32, g, b []float32, silu bool) {
+func nkNormVecGeneric(dst, src []float32, m, s, c float32, g, b []float32, silu bool) {
 	dst = dst[:len(src)]
 	g, b = g[:len(src)], b[:len(src)]
 	for i, v := range src {
@@ -121,8 +121,8 @@ func normVecGeneric(dst, src []float32, m, s, c float32, g, b []float32, silu bo
 	}
 }
 
-// normVecHGeneric is normVecGeneric for float16 data.
-func normVecHGeneric(dst, src []uint16, m, s, c float32, g, b []float32, silu bool) {
+// nkNormVecHGeneric is nkNormVecGeneric for float16 data.
+func nkNormVecHGeneric(dst, src []uint16, m, s, c float32, g, b []float32, silu bool) {
 	dst = dst[:len(src)]
 	g, b = g[:len(src)], b[:len(src)]
 	for i, v := range src {
@@ -134,9 +134,9 @@ func normVecHGeneric(dst, src []uint16, m, s, c float32, g, b []float32, silu bo
 	}
 }
 
-// affineVecGeneric writes y = (x-m[i])·a[i] + b[i], then y·sigmoid(y) when
+// nkAffineVecGeneric writes y = (x-m[i])·a[i] + b[i], then y·sigmoid(y) when
 // silu.
-func affineVecGeneric(dst, src []float32, m, a, b []float32, silu bool) {
+func nkAffineVecGeneric(dst, src []float32, m, a, b []float32, silu bool) {
 	dst = dst[:len(src)]
 	m, a, b = m[:len(src)], a[:len(src)], b[:len(src)]
 	for i, v := range src {
@@ -148,8 +148,8 @@ func affineVecGeneric(dst, src []float32, m, a, b []float32, silu bool) {
 	}
 }
 
-// affineVecHGeneric is affineVecGeneric for float16 data.
-func affineVecHGeneric(dst, src []uint16, m, a, b []float32, silu bool) {
+// nkAffineVecHGeneric is nkAffineVecGeneric for float16 data.
+func nkAffineVecHGeneric(dst, src []uint16, m, a, b []float32, silu bool) {
 	dst = dst[:len(src)]
 	m, a, b = m[:len(src)], a[:len(src)], b[:len(src)]
 	for i, v := range src {
@@ -161,9 +161,9 @@ func affineVecHGeneric(dst, src []uint16, m, a, b []float32, silu bool) {
 	}
 }
 
-// maxGeneric returns the largest element of x (NaN if x holds a NaN, -Inf
+// nkMaxGeneric returns the largest element of x (NaN if x holds a NaN, -Inf
 // for an empty x).
-func maxGeneric(x []float32) float32 {
+func nkMaxGeneric(x []float32) float32 {
 	m := float32(math.Inf(-1))
 	for _, v := range x {
 		if v != v {
@@ -176,9 +176,9 @@ func maxGeneric(x []float32) float32 {
 	return m
 }
 
-// expSumGeneric writes dst[i] = exp(src[i]-m) and returns the sum of the
+// nkExpSumGeneric writes dst[i] = exp(src[i]-m) and returns the sum of the
 // written values.
-func expSumGeneric(dst, src []float32, m float32) float64 {
+func nkExpSumGeneric(dst, src []float32, m float32) float64 {
 	dst = dst[:len(src)]
 	var s float64
 	for i, v := range src {

@@ -134,13 +134,13 @@ DATA nkc<>+976(SB)/8, $0x3f106eb93f106eb9 // CR7 = 0.5641895067754075
 DATA nkc<>+984(SB)/8, $0x3f106eb93f106eb9
 GLOBL nkc<>(SB), RODATA|NOPTR, $992
 
-// func expF32NEON(dst, src *float32, n int)
-TEXT ·expF32NEON(SB), NOSPLIT, $0-24
+// func nkExpF32NEON(dst, src *float32, n int)
+TEXT ·nkExpF32NEON(SB), NOSPLIT, $0-24
 	MOVD dst+0(FP), R0
 	MOVD src+8(FP), R1
 	MOVD n+16(FP), R2
 	LSR $2, R2, R2
-	CBZ R2, expF32NEONdone
+	CBZ R2, nkExpF32NEONdone
 	MOVD $nkc<>(SB), R9
 	WORD $0x3dc00130 // ldr q16, [x9, #0]
 	WORD $0x3dc00531 // ldr q17, [x9, #16]
@@ -157,7 +157,7 @@ TEXT ·expF32NEON(SB), NOSPLIT, $0-24
 	WORD $0x3dc0113c // ldr q28, [x9, #64]
 	WORD $0x3dc0353d // ldr q29, [x9, #208]
 	WORD $0x3dc0393e // ldr q30, [x9, #224]
-expF32NEONloop:
+nkExpF32NEONloop:
 	WORD $0x4cdf7820 // ld1 {v0.4s}, [x1], #16
 	WORD $0x4eb0f400 // fmin v0.4s, v0.4s, v16.4s
 	WORD $0x4e31f400 // fmax v0.4s, v0.4s, v17.4s
@@ -193,19 +193,19 @@ expF32NEONloop:
 	WORD $0x6e22dc60 // fmul v0.4s, v3.4s, v2.4s
 	WORD $0x4c9f7800 // st1 {v0.4s}, [x0], #16
 	SUBS $1, R2, R2
-	BNE expF32NEONloop
-expF32NEONdone:
+	BNE nkExpF32NEONloop
+nkExpF32NEONdone:
 	RET
 
-// func erfF32NEON(dst, src *float32, n int)
-TEXT ·erfF32NEON(SB), NOSPLIT, $0-24
+// func nkErfF32NEON(dst, src *float32, n int)
+TEXT ·nkErfF32NEON(SB), NOSPLIT, $0-24
 	MOVD dst+0(FP), R0
 	MOVD src+8(FP), R1
 	MOVD n+16(FP), R2
 	LSR $2, R2, R2
-	CBZ R2, erfF32NEONdone
+	CBZ R2, nkErfF32NEONdone
 	MOVD $nkc<>(SB), R9
-erfF32NEONloop:
+nkErfF32NEONloop:
 	WORD $0x4cdf7820 // ld1 {v0.4s}, [x1], #16
 	WORD $0x3dc03d21 // ldr q1, [x9, #240]
 	WORD $0x4ea1f400 // fmin v0.4s, v0.4s, v1.4s
@@ -243,19 +243,19 @@ erfF32NEONloop:
 	WORD $0x4ea21c40 // mov v0.16b, v2.16b
 	WORD $0x4c9f7800 // st1 {v0.4s}, [x0], #16
 	SUBS $1, R2, R2
-	BNE erfF32NEONloop
-erfF32NEONdone:
+	BNE nkErfF32NEONloop
+nkErfF32NEONdone:
 	RET
 
-// func tanhF32NEON(dst, src *float32, n int)
-TEXT ·tanhF32NEON(SB), NOSPLIT, $0-24
+// func nkTanhF32NEON(dst, src *float32, n int)
+TEXT ·nkTanhF32NEON(SB), NOSPLIT, $0-24
 	MOVD dst+0(FP), R0
 	MOVD src+8(FP), R1
 	MOVD n+16(FP), R2
 	LSR $2, R2, R2
-	CBZ R2, tanhF32NEONdone
+	CBZ R2, nkTanhF32NEONdone
 	MOVD $nkc<>(SB), R9
-tanhF32NEONloop:
+nkTanhF32NEONloop:
 	WORD $0x4cdf7820 // ld1 {v0.4s}, [x1], #16
 	WORD $0x3dc07521 // ldr q1, [x9, #464]
 	WORD $0x4ea1f400 // fmin v0.4s, v0.4s, v1.4s
@@ -295,17 +295,17 @@ tanhF32NEONloop:
 	WORD $0x4ea21c40 // mov v0.16b, v2.16b
 	WORD $0x4c9f7800 // st1 {v0.4s}, [x0], #16
 	SUBS $1, R2, R2
-	BNE tanhF32NEONloop
-tanhF32NEONdone:
+	BNE nkTanhF32NEONloop
+nkTanhF32NEONdone:
 	RET
 
-// func sigmoidF32NEON(dst, src *float32, n int)
-TEXT ·sigmoidF32NEON(SB), NOSPLIT, $0-24
+// func nkSigmoidF32NEON(dst, src *float32, n int)
+TEXT ·nkSigmoidF32NEON(SB), NOSPLIT, $0-24
 	MOVD dst+0(FP), R0
 	MOVD src+8(FP), R1
 	MOVD n+16(FP), R2
 	LSR $2, R2, R2
-	CBZ R2, sigmoidF32NEONdone
+	CBZ R2, nkSigmoidF32NEONdone
 	MOVD $nkc<>(SB), R9
 	WORD $0x3dc00130 // ldr q16, [x9, #0]
 	WORD $0x3dc00531 // ldr q17, [x9, #16]
@@ -322,7 +322,7 @@ TEXT ·sigmoidF32NEON(SB), NOSPLIT, $0-24
 	WORD $0x3dc0113c // ldr q28, [x9, #64]
 	WORD $0x3dc0353d // ldr q29, [x9, #208]
 	WORD $0x3dc0393e // ldr q30, [x9, #224]
-sigmoidF32NEONloop:
+nkSigmoidF32NEONloop:
 	WORD $0x4cdf7820 // ld1 {v0.4s}, [x1], #16
 	WORD $0x4ea0f805 // fabs v5.4s, v0.4s
 	WORD $0x6ea0f8a5 // fneg v5.4s, v5.4s
@@ -365,17 +365,17 @@ sigmoidF32NEONloop:
 	WORD $0x6ee21c25 // bif v5.16b, v1.16b, v2.16b
 	WORD $0x4c9f7805 // st1 {v5.4s}, [x0], #16
 	SUBS $1, R2, R2
-	BNE sigmoidF32NEONloop
-sigmoidF32NEONdone:
+	BNE nkSigmoidF32NEONloop
+nkSigmoidF32NEONdone:
 	RET
 
-// func siluF32NEON(dst, src *float32, n int)
-TEXT ·siluF32NEON(SB), NOSPLIT, $0-24
+// func nkSiluF32NEON(dst, src *float32, n int)
+TEXT ·nkSiluF32NEON(SB), NOSPLIT, $0-24
 	MOVD dst+0(FP), R0
 	MOVD src+8(FP), R1
 	MOVD n+16(FP), R2
 	LSR $2, R2, R2
-	CBZ R2, siluF32NEONdone
+	CBZ R2, nkSiluF32NEONdone
 	MOVD $nkc<>(SB), R9
 	WORD $0x3dc00130 // ldr q16, [x9, #0]
 	WORD $0x3dc00531 // ldr q17, [x9, #16]
@@ -392,7 +392,7 @@ TEXT ·siluF32NEON(SB), NOSPLIT, $0-24
 	WORD $0x3dc0113c // ldr q28, [x9, #64]
 	WORD $0x3dc0353d // ldr q29, [x9, #208]
 	WORD $0x3dc0393e // ldr q30, [x9, #224]
-siluF32NEONloop:
+nkSiluF32NEONloop:
 	WORD $0x4cdf7820 // ld1 {v0.4s}, [x1], #16
 	WORD $0x4ea0f805 // fabs v5.4s, v0.4s
 	WORD $0x6ea0f8a5 // fneg v5.4s, v5.4s
@@ -436,17 +436,17 @@ siluF32NEONloop:
 	WORD $0x6e25dc00 // fmul v0.4s, v0.4s, v5.4s
 	WORD $0x4c9f7800 // st1 {v0.4s}, [x0], #16
 	SUBS $1, R2, R2
-	BNE siluF32NEONloop
-siluF32NEONdone:
+	BNE nkSiluF32NEONloop
+nkSiluF32NEONdone:
 	RET
 
-// func geluF32NEON(dst, src *float32, n int)
-TEXT ·geluF32NEON(SB), NOSPLIT, $0-24
+// func nkGeluF32NEON(dst, src *float32, n int)
+TEXT ·nkGeluF32NEON(SB), NOSPLIT, $0-24
 	MOVD dst+0(FP), R0
 	MOVD src+8(FP), R1
 	MOVD n+16(FP), R2
 	LSR $2, R2, R2
-	CBZ R2, geluF32NEONdone
+	CBZ R2, nkGeluF32NEONdone
 	MOVD $nkc<>(SB), R9
 	WORD $0x3dc00130 // ldr q16, [x9, #0]
 	WORD $0x3dc00531 // ldr q17, [x9, #16]
@@ -463,7 +463,7 @@ TEXT ·geluF32NEON(SB), NOSPLIT, $0-24
 	WORD $0x3dc0113c // ldr q28, [x9, #64]
 	WORD $0x3dc0353d // ldr q29, [x9, #208]
 	WORD $0x3dc0393e // ldr q30, [x9, #224]
-geluF32NEONloop:
+nkGeluF32NEONloop:
 	WORD $0x4cdf7820 // ld1 {v0.4s}, [x1], #16
 	WORD $0x3dc0b127 // ldr q7, [x9, #704]
 	WORD $0x6e27dc01 // fmul v1.4s, v0.4s, v7.4s
@@ -589,12 +589,12 @@ geluF32NEONloop:
 geluNEONstore:
 	WORD $0x4c9f7804 // st1 {v4.4s}, [x0], #16
 	SUBS $1, R2, R2
-	BNE geluF32NEONloop
-geluF32NEONdone:
+	BNE nkGeluF32NEONloop
+nkGeluF32NEONdone:
 	RET
 
-// func sumSqF32NEON(x *float32, n int, piv float32, out *[2]float64)
-TEXT ·sumSqF32NEON(SB), NOSPLIT, $0-32
+// func nkSumSqF32NEON(x *float32, n int, piv float32, out *[2]float64)
+TEXT ·nkSumSqF32NEON(SB), NOSPLIT, $0-32
 	MOVD x+0(FP), R0
 	MOVD n+8(FP), R1
 	FMOVS piv+16(FP), F7
@@ -609,8 +609,8 @@ TEXT ·sumSqF32NEON(SB), NOSPLIT, $0-32
 	WORD $0x6f00e416 // movi v22.2d, #0
 	WORD $0x6f00e417 // movi v23.2d, #0
 	LSR $3, R1, R1
-	CBZ R1, sumSqF32NEONred
-sumSqF32NEONloop:
+	CBZ R1, nkSumSqF32NEONred
+nkSumSqF32NEONloop:
 	WORD $0x4cdfa800 // ld1 {v0.4s, v1.4s}, [x0], #32
 	WORD $0x4e617823 // fcvtl2 v3.2d, v1.4s
 	WORD $0x0e617822 // fcvtl v2.2d, v1.2s
@@ -629,8 +629,8 @@ sumSqF32NEONloop:
 	WORD $0x4e63d673 // fadd v19.2d, v19.2d, v3.2d
 	WORD $0x4e63cc77 // fmla v23.2d, v3.2d, v3.2d
 	SUBS $1, R1, R1
-	BNE sumSqF32NEONloop
-sumSqF32NEONred:
+	BNE nkSumSqF32NEONloop
+nkSumSqF32NEONred:
 	WORD $0x4e71d610 // fadd v16.2d, v16.2d, v17.2d
 	WORD $0x4e73d652 // fadd v18.2d, v18.2d, v19.2d
 	WORD $0x4e72d610 // fadd v16.2d, v16.2d, v18.2d
@@ -644,8 +644,8 @@ sumSqF32NEONred:
 	FMOVD F20, 8(R2)
 	RET
 
-// func sumSqF16NEON(x *uint16, n int, piv float32, out *[2]float64)
-TEXT ·sumSqF16NEON(SB), NOSPLIT, $0-32
+// func nkSumSqF16NEON(x *uint16, n int, piv float32, out *[2]float64)
+TEXT ·nkSumSqF16NEON(SB), NOSPLIT, $0-32
 	MOVD x+0(FP), R0
 	MOVD n+8(FP), R1
 	FMOVS piv+16(FP), F7
@@ -660,8 +660,8 @@ TEXT ·sumSqF16NEON(SB), NOSPLIT, $0-32
 	WORD $0x6f00e416 // movi v22.2d, #0
 	WORD $0x6f00e417 // movi v23.2d, #0
 	LSR $3, R1, R1
-	CBZ R1, sumSqF16NEONred
-sumSqF16NEONloop:
+	CBZ R1, nkSumSqF16NEONred
+nkSumSqF16NEONloop:
 	WORD $0x4cdf7400 // ld1 {v0.8h}, [x0], #16
 	WORD $0x4e217801 // fcvtl2 v1.4s, v0.8h
 	WORD $0x0e217800 // fcvtl v0.4s, v0.4h
@@ -682,8 +682,8 @@ sumSqF16NEONloop:
 	WORD $0x4e63d673 // fadd v19.2d, v19.2d, v3.2d
 	WORD $0x4e63cc77 // fmla v23.2d, v3.2d, v3.2d
 	SUBS $1, R1, R1
-	BNE sumSqF16NEONloop
-sumSqF16NEONred:
+	BNE nkSumSqF16NEONloop
+nkSumSqF16NEONred:
 	WORD $0x4e71d610 // fadd v16.2d, v16.2d, v17.2d
 	WORD $0x4e73d652 // fadd v18.2d, v18.2d, v19.2d
 	WORD $0x4e72d610 // fadd v16.2d, v16.2d, v18.2d
@@ -697,8 +697,8 @@ sumSqF16NEONred:
 	FMOVD F20, 8(R2)
 	RET
 
-// func colSumSqF32NEON(x *float32, rows, cols, ld int, piv *float32, s, q *float64)
-TEXT ·colSumSqF32NEON(SB), NOSPLIT, $0-56
+// func nkColSumSqF32NEON(x *float32, rows, cols, ld int, piv *float32, s, q *float64)
+TEXT ·nkColSumSqF32NEON(SB), NOSPLIT, $0-56
 	MOVD x+0(FP), R0
 	MOVD rows+8(FP), R1
 	MOVD cols+16(FP), R2
@@ -708,8 +708,8 @@ TEXT ·colSumSqF32NEON(SB), NOSPLIT, $0-56
 	MOVD s+40(FP), R5
 	MOVD q+48(FP), R6
 	LSR $2, R2, R2
-	CBZ R2, colSumSqF32NEONdone
-colSumSqF32NEONcol:
+	CBZ R2, nkColSumSqF32NEONdone
+nkColSumSqF32NEONcol:
 	WORD $0x4cdf7886 // ld1 {v6.4s}, [x4], #16
 	WORD $0x4e6178c7 // fcvtl2 v7.2d, v6.4s
 	WORD $0x0e6178c6 // fcvtl v6.2d, v6.2s
@@ -717,7 +717,7 @@ colSumSqF32NEONcol:
 	WORD $0x4c40acd2 // ld1 {v18.2d, v19.2d}, [x6]
 	MOVD R0, R7
 	MOVD R1, R8
-colSumSqF32NEONrow:
+nkColSumSqF32NEONrow:
 	WORD $0x3dc000e0 // ldr q0, [x7]
 	WORD $0x4e617801 // fcvtl2 v1.2d, v0.4s
 	WORD $0x0e617800 // fcvtl v0.2d, v0.2s
@@ -729,17 +729,17 @@ colSumSqF32NEONrow:
 	WORD $0x4e61cc33 // fmla v19.2d, v1.2d, v1.2d
 	ADD R3, R7, R7
 	SUBS $1, R8, R8
-	BNE colSumSqF32NEONrow
+	BNE nkColSumSqF32NEONrow
 	WORD $0x4c9facb0 // st1 {v16.2d, v17.2d}, [x5], #32
 	WORD $0x4c9facd2 // st1 {v18.2d, v19.2d}, [x6], #32
 	ADD $16, R0, R0
 	SUBS $1, R2, R2
-	BNE colSumSqF32NEONcol
-colSumSqF32NEONdone:
+	BNE nkColSumSqF32NEONcol
+nkColSumSqF32NEONdone:
 	RET
 
-// func colSumSqF16NEON(x *uint16, rows, cols, ld int, piv *float32, s, q *float64)
-TEXT ·colSumSqF16NEON(SB), NOSPLIT, $0-56
+// func nkColSumSqF16NEON(x *uint16, rows, cols, ld int, piv *float32, s, q *float64)
+TEXT ·nkColSumSqF16NEON(SB), NOSPLIT, $0-56
 	MOVD x+0(FP), R0
 	MOVD rows+8(FP), R1
 	MOVD cols+16(FP), R2
@@ -749,8 +749,8 @@ TEXT ·colSumSqF16NEON(SB), NOSPLIT, $0-56
 	MOVD s+40(FP), R5
 	MOVD q+48(FP), R6
 	LSR $2, R2, R2
-	CBZ R2, colSumSqF16NEONdone
-colSumSqF16NEONcol:
+	CBZ R2, nkColSumSqF16NEONdone
+nkColSumSqF16NEONcol:
 	WORD $0x4cdf7886 // ld1 {v6.4s}, [x4], #16
 	WORD $0x4e6178c7 // fcvtl2 v7.2d, v6.4s
 	WORD $0x0e6178c6 // fcvtl v6.2d, v6.2s
@@ -758,7 +758,7 @@ colSumSqF16NEONcol:
 	WORD $0x4c40acd2 // ld1 {v18.2d, v19.2d}, [x6]
 	MOVD R0, R7
 	MOVD R1, R8
-colSumSqF16NEONrow:
+nkColSumSqF16NEONrow:
 	WORD $0xfd4000e0 // ldr d0, [x7]
 	WORD $0x0e217800 // fcvtl v0.4s, v0.4h
 	WORD $0x4e617801 // fcvtl2 v1.2d, v0.4s
@@ -771,17 +771,17 @@ colSumSqF16NEONrow:
 	WORD $0x4e61cc33 // fmla v19.2d, v1.2d, v1.2d
 	ADD R3, R7, R7
 	SUBS $1, R8, R8
-	BNE colSumSqF16NEONrow
+	BNE nkColSumSqF16NEONrow
 	WORD $0x4c9facb0 // st1 {v16.2d, v17.2d}, [x5], #32
 	WORD $0x4c9facd2 // st1 {v18.2d, v19.2d}, [x6], #32
 	ADD $8, R0, R0
 	SUBS $1, R2, R2
-	BNE colSumSqF16NEONcol
-colSumSqF16NEONdone:
+	BNE nkColSumSqF16NEONcol
+nkColSumSqF16NEONdone:
 	RET
 
-// func affineF32NEON(dst, src *float32, n int, m, a, b float32, silu bool)
-TEXT ·affineF32NEON(SB), NOSPLIT, $0-37
+// func nkAffineF32NEON(dst, src *float32, n int, m, a, b float32, silu bool)
+TEXT ·nkAffineF32NEON(SB), NOSPLIT, $0-37
 	MOVD dst+0(FP), R0
 	MOVD src+8(FP), R1
 	MOVD n+16(FP), R2
@@ -793,7 +793,7 @@ TEXT ·affineF32NEON(SB), NOSPLIT, $0-37
 	WORD $0x4e040529 // dup v9.4s, v9.s[0]
 	WORD $0x4e04054a // dup v10.4s, v10.s[0]
 	LSR $2, R2, R2
-	CBZ R2, affineF32NEONdone
+	CBZ R2, nkAffineF32NEONdone
 	MOVD $nkc<>(SB), R9
 	WORD $0x3dc00130 // ldr q16, [x9, #0]
 	WORD $0x3dc00531 // ldr q17, [x9, #16]
@@ -810,8 +810,8 @@ TEXT ·affineF32NEON(SB), NOSPLIT, $0-37
 	WORD $0x3dc0113c // ldr q28, [x9, #64]
 	WORD $0x3dc0353d // ldr q29, [x9, #208]
 	WORD $0x3dc0393e // ldr q30, [x9, #224]
-	CBNZ R5, affineF32NEONsilu
-affineF32NEONloop:
+	CBNZ R5, nkAffineF32NEONsilu
+nkAffineF32NEONloop:
 	WORD $0x4cdf7820 // ld1 {v0.4s}, [x1], #16
 	WORD $0x4ea8d400 // fsub v0.4s, v0.4s, v8.4s
 	WORD $0x4eaa1d47 // mov v7.16b, v10.16b
@@ -819,9 +819,9 @@ affineF32NEONloop:
 	WORD $0x4ea71ce0 // mov v0.16b, v7.16b
 	WORD $0x4c9f7800 // st1 {v0.4s}, [x0], #16
 	SUBS $1, R2, R2
-	BNE affineF32NEONloop
-	B affineF32NEONdone
-affineF32NEONsilu:
+	BNE nkAffineF32NEONloop
+	B nkAffineF32NEONdone
+nkAffineF32NEONsilu:
 	WORD $0x4cdf7820 // ld1 {v0.4s}, [x1], #16
 	WORD $0x4ea8d400 // fsub v0.4s, v0.4s, v8.4s
 	WORD $0x4eaa1d47 // mov v7.16b, v10.16b
@@ -869,12 +869,12 @@ affineF32NEONsilu:
 	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
 	WORD $0x4c9f7800 // st1 {v0.4s}, [x0], #16
 	SUBS $1, R2, R2
-	BNE affineF32NEONsilu
-affineF32NEONdone:
+	BNE nkAffineF32NEONsilu
+nkAffineF32NEONdone:
 	RET
 
-// func affineF16NEON(dst, src *uint16, n int, m, a, b float32, silu bool)
-TEXT ·affineF16NEON(SB), NOSPLIT, $0-37
+// func nkAffineF16NEON(dst, src *uint16, n int, m, a, b float32, silu bool)
+TEXT ·nkAffineF16NEON(SB), NOSPLIT, $0-37
 	MOVD dst+0(FP), R0
 	MOVD src+8(FP), R1
 	MOVD n+16(FP), R2
@@ -886,7 +886,7 @@ TEXT ·affineF16NEON(SB), NOSPLIT, $0-37
 	WORD $0x4e040529 // dup v9.4s, v9.s[0]
 	WORD $0x4e04054a // dup v10.4s, v10.s[0]
 	LSR $2, R2, R2
-	CBZ R2, affineF16NEONdone
+	CBZ R2, nkAffineF16NEONdone
 	MOVD $nkc<>(SB), R9
 	WORD $0x3dc00130 // ldr q16, [x9, #0]
 	WORD $0x3dc00531 // ldr q17, [x9, #16]
@@ -903,8 +903,8 @@ TEXT ·affineF16NEON(SB), NOSPLIT, $0-37
 	WORD $0x3dc0113c // ldr q28, [x9, #64]
 	WORD $0x3dc0353d // ldr q29, [x9, #208]
 	WORD $0x3dc0393e // ldr q30, [x9, #224]
-	CBNZ R5, affineF16NEONsilu
-affineF16NEONloop:
+	CBNZ R5, nkAffineF16NEONsilu
+nkAffineF16NEONloop:
 	WORD $0x0cdf7420 // ld1 {v0.4h}, [x1], #8
 	WORD $0x0e217800 // fcvtl v0.4s, v0.4h
 	WORD $0x4ea8d400 // fsub v0.4s, v0.4s, v8.4s
@@ -914,9 +914,9 @@ affineF16NEONloop:
 	WORD $0x0e216800 // fcvtn v0.4h, v0.4s
 	WORD $0x0c9f7400 // st1 {v0.4h}, [x0], #8
 	SUBS $1, R2, R2
-	BNE affineF16NEONloop
-	B affineF16NEONdone
-affineF16NEONsilu:
+	BNE nkAffineF16NEONloop
+	B nkAffineF16NEONdone
+nkAffineF16NEONsilu:
 	WORD $0x0cdf7420 // ld1 {v0.4h}, [x1], #8
 	WORD $0x0e217800 // fcvtl v0.4s, v0.4h
 	WORD $0x4ea8d400 // fsub v0.4s, v0.4s, v8.4s
@@ -966,12 +966,12 @@ affineF16NEONsilu:
 	WORD $0x0e216800 // fcvtn v0.4h, v0.4s
 	WORD $0x0c9f7400 // st1 {v0.4h}, [x0], #8
 	SUBS $1, R2, R2
-	BNE affineF16NEONsilu
-affineF16NEONdone:
+	BNE nkAffineF16NEONsilu
+nkAffineF16NEONdone:
 	RET
 
-// func normVecF32NEON(dst, src *float32, n int, m, s, c float32, gm, bt *float32, silu bool)
-TEXT ·normVecF32NEON(SB), NOSPLIT, $0-57
+// func nkNormVecF32NEON(dst, src *float32, n int, m, s, c float32, gm, bt *float32, silu bool)
+TEXT ·nkNormVecF32NEON(SB), NOSPLIT, $0-57
 	MOVD dst+0(FP), R0
 	MOVD src+8(FP), R1
 	MOVD n+16(FP), R2
@@ -985,7 +985,7 @@ TEXT ·normVecF32NEON(SB), NOSPLIT, $0-57
 	WORD $0x4e040529 // dup v9.4s, v9.s[0]
 	WORD $0x4e04054a // dup v10.4s, v10.s[0]
 	LSR $2, R2, R2
-	CBZ R2, normVecF32NEONdone
+	CBZ R2, nkNormVecF32NEONdone
 	MOVD $nkc<>(SB), R9
 	WORD $0x3dc00130 // ldr q16, [x9, #0]
 	WORD $0x3dc00531 // ldr q17, [x9, #16]
@@ -1002,8 +1002,8 @@ TEXT ·normVecF32NEON(SB), NOSPLIT, $0-57
 	WORD $0x3dc0113c // ldr q28, [x9, #64]
 	WORD $0x3dc0353d // ldr q29, [x9, #208]
 	WORD $0x3dc0393e // ldr q30, [x9, #224]
-	CBNZ R5, normVecF32NEONsilu
-normVecF32NEONloop:
+	CBNZ R5, nkNormVecF32NEONsilu
+nkNormVecF32NEONloop:
 	WORD $0x4cdf7820 // ld1 {v0.4s}, [x1], #16
 	WORD $0x4ea8d400 // fsub v0.4s, v0.4s, v8.4s
 	WORD $0x4eaa1d47 // mov v7.16b, v10.16b
@@ -1013,9 +1013,9 @@ normVecF32NEONloop:
 	WORD $0x4e2bcce0 // fmla v0.4s, v7.4s, v11.4s
 	WORD $0x4c9f7800 // st1 {v0.4s}, [x0], #16
 	SUBS $1, R2, R2
-	BNE normVecF32NEONloop
-	B normVecF32NEONdone
-normVecF32NEONsilu:
+	BNE nkNormVecF32NEONloop
+	B nkNormVecF32NEONdone
+nkNormVecF32NEONsilu:
 	WORD $0x4cdf7820 // ld1 {v0.4s}, [x1], #16
 	WORD $0x4ea8d400 // fsub v0.4s, v0.4s, v8.4s
 	WORD $0x4eaa1d47 // mov v7.16b, v10.16b
@@ -1065,12 +1065,12 @@ normVecF32NEONsilu:
 	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
 	WORD $0x4c9f7800 // st1 {v0.4s}, [x0], #16
 	SUBS $1, R2, R2
-	BNE normVecF32NEONsilu
-normVecF32NEONdone:
+	BNE nkNormVecF32NEONsilu
+nkNormVecF32NEONdone:
 	RET
 
-// func normVecF16NEON(dst, src *uint16, n int, m, s, c float32, gm, bt *float32, silu bool)
-TEXT ·normVecF16NEON(SB), NOSPLIT, $0-57
+// func nkNormVecF16NEON(dst, src *uint16, n int, m, s, c float32, gm, bt *float32, silu bool)
+TEXT ·nkNormVecF16NEON(SB), NOSPLIT, $0-57
 	MOVD dst+0(FP), R0
 	MOVD src+8(FP), R1
 	MOVD n+16(FP), R2
@@ -1084,7 +1084,7 @@ TEXT ·normVecF16NEON(SB), NOSPLIT, $0-57
 	WORD $0x4e040529 // dup v9.4s, v9.s[0]
 	WORD $0x4e04054a // dup v10.4s, v10.s[0]
 	LSR $2, R2, R2
-	CBZ R2, normVecF16NEONdone
+	CBZ R2, nkNormVecF16NEONdone
 	MOVD $nkc<>(SB), R9
 	WORD $0x3dc00130 // ldr q16, [x9, #0]
 	WORD $0x3dc00531 // ldr q17, [x9, #16]
@@ -1101,8 +1101,8 @@ TEXT ·normVecF16NEON(SB), NOSPLIT, $0-57
 	WORD $0x3dc0113c // ldr q28, [x9, #64]
 	WORD $0x3dc0353d // ldr q29, [x9, #208]
 	WORD $0x3dc0393e // ldr q30, [x9, #224]
-	CBNZ R5, normVecF16NEONsilu
-normVecF16NEONloop:
+	CBNZ R5, nkNormVecF16NEONsilu
+nkNormVecF16NEONloop:
 	WORD $0x0cdf7420 // ld1 {v0.4h}, [x1], #8
 	WORD $0x0e217800 // fcvtl v0.4s, v0.4h
 	WORD $0x4ea8d400 // fsub v0.4s, v0.4s, v8.4s
@@ -1114,9 +1114,9 @@ normVecF16NEONloop:
 	WORD $0x0e216800 // fcvtn v0.4h, v0.4s
 	WORD $0x0c9f7400 // st1 {v0.4h}, [x0], #8
 	SUBS $1, R2, R2
-	BNE normVecF16NEONloop
-	B normVecF16NEONdone
-normVecF16NEONsilu:
+	BNE nkNormVecF16NEONloop
+	B nkNormVecF16NEONdone
+nkNormVecF16NEONsilu:
 	WORD $0x0cdf7420 // ld1 {v0.4h}, [x1], #8
 	WORD $0x0e217800 // fcvtl v0.4s, v0.4h
 	WORD $0x4ea8d400 // fsub v0.4s, v0.4s, v8.4s
@@ -1168,12 +1168,12 @@ normVecF16NEONsilu:
 	WORD $0x0e216800 // fcvtn v0.4h, v0.4s
 	WORD $0x0c9f7400 // st1 {v0.4h}, [x0], #8
 	SUBS $1, R2, R2
-	BNE normVecF16NEONsilu
-normVecF16NEONdone:
+	BNE nkNormVecF16NEONsilu
+nkNormVecF16NEONdone:
 	RET
 
-// func affineVecF32NEON(dst, src *float32, n int, m, a, b *float32, silu bool)
-TEXT ·affineVecF32NEON(SB), NOSPLIT, $0-49
+// func nkAffineVecF32NEON(dst, src *float32, n int, m, a, b *float32, silu bool)
+TEXT ·nkAffineVecF32NEON(SB), NOSPLIT, $0-49
 	MOVD dst+0(FP), R0
 	MOVD src+8(FP), R1
 	MOVD n+16(FP), R2
@@ -1182,7 +1182,7 @@ TEXT ·affineVecF32NEON(SB), NOSPLIT, $0-49
 	MOVD b+40(FP), R4
 	MOVBU silu+48(FP), R5
 	LSR $2, R2, R2
-	CBZ R2, affineVecF32NEONdone
+	CBZ R2, nkAffineVecF32NEONdone
 	MOVD $nkc<>(SB), R9
 	WORD $0x3dc00130 // ldr q16, [x9, #0]
 	WORD $0x3dc00531 // ldr q17, [x9, #16]
@@ -1199,8 +1199,8 @@ TEXT ·affineVecF32NEON(SB), NOSPLIT, $0-49
 	WORD $0x3dc0113c // ldr q28, [x9, #64]
 	WORD $0x3dc0353d // ldr q29, [x9, #208]
 	WORD $0x3dc0393e // ldr q30, [x9, #224]
-	CBNZ R5, affineVecF32NEONsilu
-affineVecF32NEONloop:
+	CBNZ R5, nkAffineVecF32NEONsilu
+nkAffineVecF32NEONloop:
 	WORD $0x4cdf7820 // ld1 {v0.4s}, [x1], #16
 	WORD $0x4cdf78c8 // ld1 {v8.4s}, [x6], #16
 	WORD $0x4ea8d407 // fsub v7.4s, v0.4s, v8.4s
@@ -1209,9 +1209,9 @@ affineVecF32NEONloop:
 	WORD $0x4e2bcce0 // fmla v0.4s, v7.4s, v11.4s
 	WORD $0x4c9f7800 // st1 {v0.4s}, [x0], #16
 	SUBS $1, R2, R2
-	BNE affineVecF32NEONloop
-	B affineVecF32NEONdone
-affineVecF32NEONsilu:
+	BNE nkAffineVecF32NEONloop
+	B nkAffineVecF32NEONdone
+nkAffineVecF32NEONsilu:
 	WORD $0x4cdf7820 // ld1 {v0.4s}, [x1], #16
 	WORD $0x4cdf78c8 // ld1 {v8.4s}, [x6], #16
 	WORD $0x4ea8d407 // fsub v7.4s, v0.4s, v8.4s
@@ -1260,12 +1260,12 @@ affineVecF32NEONsilu:
 	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
 	WORD $0x4c9f7800 // st1 {v0.4s}, [x0], #16
 	SUBS $1, R2, R2
-	BNE affineVecF32NEONsilu
-affineVecF32NEONdone:
+	BNE nkAffineVecF32NEONsilu
+nkAffineVecF32NEONdone:
 	RET
 
-// func affineVecF16NEON(dst, src *uint16, n int, m, a, b *float32, silu bool)
-TEXT ·affineVecF16NEON(SB), NOSPLIT, $0-49
+// func nkAffineVecF16NEON(dst, src *uint16, n int, m, a, b *float32, silu bool)
+TEXT ·nkAffineVecF16NEON(SB), NOSPLIT, $0-49
 	MOVD dst+0(FP), R0
 	MOVD src+8(FP), R1
 	MOVD n+16(FP), R2
@@ -1274,7 +1274,7 @@ TEXT ·affineVecF16NEON(SB), NOSPLIT, $0-49
 	MOVD b+40(FP), R4
 	MOVBU silu+48(FP), R5
 	LSR $2, R2, R2
-	CBZ R2, affineVecF16NEONdone
+	CBZ R2, nkAffineVecF16NEONdone
 	MOVD $nkc<>(SB), R9
 	WORD $0x3dc00130 // ldr q16, [x9, #0]
 	WORD $0x3dc00531 // ldr q17, [x9, #16]
@@ -1291,8 +1291,8 @@ TEXT ·affineVecF16NEON(SB), NOSPLIT, $0-49
 	WORD $0x3dc0113c // ldr q28, [x9, #64]
 	WORD $0x3dc0353d // ldr q29, [x9, #208]
 	WORD $0x3dc0393e // ldr q30, [x9, #224]
-	CBNZ R5, affineVecF16NEONsilu
-affineVecF16NEONloop:
+	CBNZ R5, nkAffineVecF16NEONsilu
+nkAffineVecF16NEONloop:
 	WORD $0x0cdf7420 // ld1 {v0.4h}, [x1], #8
 	WORD $0x0e217800 // fcvtl v0.4s, v0.4h
 	WORD $0x4cdf78c8 // ld1 {v8.4s}, [x6], #16
@@ -1303,9 +1303,9 @@ affineVecF16NEONloop:
 	WORD $0x0e216800 // fcvtn v0.4h, v0.4s
 	WORD $0x0c9f7400 // st1 {v0.4h}, [x0], #8
 	SUBS $1, R2, R2
-	BNE affineVecF16NEONloop
-	B affineVecF16NEONdone
-affineVecF16NEONsilu:
+	BNE nkAffineVecF16NEONloop
+	B nkAffineVecF16NEONdone
+nkAffineVecF16NEONsilu:
 	WORD $0x0cdf7420 // ld1 {v0.4h}, [x1], #8
 	WORD $0x0e217800 // fcvtl v0.4s, v0.4h
 	WORD $0x4cdf78c8 // ld1 {v8.4s}, [x6], #16
@@ -1356,30 +1356,30 @@ affineVecF16NEONsilu:
 	WORD $0x0e216800 // fcvtn v0.4h, v0.4s
 	WORD $0x0c9f7400 // st1 {v0.4h}, [x0], #8
 	SUBS $1, R2, R2
-	BNE affineVecF16NEONsilu
-affineVecF16NEONdone:
+	BNE nkAffineVecF16NEONsilu
+nkAffineVecF16NEONdone:
 	RET
 
-// func maxF32NEON(x *float32, n int)
-TEXT ·maxF32NEON(SB), NOSPLIT, $0-20
+// func nkMaxF32NEON(x *float32, n int)
+TEXT ·nkMaxF32NEON(SB), NOSPLIT, $0-20
 	MOVD x+0(FP), R0
 	MOVD n+8(FP), R1
 	LSR $2, R1, R1
 	WORD $0x4cdf7800 // ld1 {v0.4s}, [x0], #16
 	SUBS $1, R1, R1
-	BEQ maxF32NEONred
-maxF32NEONloop:
+	BEQ nkMaxF32NEONred
+nkMaxF32NEONloop:
 	WORD $0x4cdf7801 // ld1 {v1.4s}, [x0], #16
 	WORD $0x4e21c400 // fmaxnm v0.4s, v0.4s, v1.4s
 	SUBS $1, R1, R1
-	BNE maxF32NEONloop
-maxF32NEONred:
+	BNE nkMaxF32NEONloop
+nkMaxF32NEONred:
 	WORD $0x6e30c800 // fmaxnmv s0, v0.4s
 	FMOVS F0, ret+16(FP)
 	RET
 
-// func expSumF32NEON(dst, src *float32, n int, m float32)
-TEXT ·expSumF32NEON(SB), NOSPLIT, $0-40
+// func nkExpSumF32NEON(dst, src *float32, n int, m float32)
+TEXT ·nkExpSumF32NEON(SB), NOSPLIT, $0-40
 	MOVD dst+0(FP), R0
 	MOVD src+8(FP), R1
 	MOVD n+16(FP), R2
@@ -1388,7 +1388,7 @@ TEXT ·expSumF32NEON(SB), NOSPLIT, $0-40
 	WORD $0x6f00e40e // movi v14.2d, #0
 	WORD $0x6f00e40f // movi v15.2d, #0
 	LSR $2, R2, R2
-	CBZ R2, expSumF32NEONred
+	CBZ R2, nkExpSumF32NEONred
 	MOVD $nkc<>(SB), R9
 	WORD $0x3dc00130 // ldr q16, [x9, #0]
 	WORD $0x3dc00531 // ldr q17, [x9, #16]
@@ -1405,7 +1405,7 @@ TEXT ·expSumF32NEON(SB), NOSPLIT, $0-40
 	WORD $0x3dc0113c // ldr q28, [x9, #64]
 	WORD $0x3dc0353d // ldr q29, [x9, #208]
 	WORD $0x3dc0393e // ldr q30, [x9, #224]
-expSumF32NEONloop:
+nkExpSumF32NEONloop:
 	WORD $0x4cdf7820 // ld1 {v0.4s}, [x1], #16
 	WORD $0x4ea8d400 // fsub v0.4s, v0.4s, v8.4s
 	WORD $0x4eb0f400 // fmin v0.4s, v0.4s, v16.4s
@@ -1446,15 +1446,15 @@ expSumF32NEONloop:
 	WORD $0x4e61d5ce // fadd v14.2d, v14.2d, v1.2d
 	WORD $0x4e62d5ef // fadd v15.2d, v15.2d, v2.2d
 	SUBS $1, R2, R2
-	BNE expSumF32NEONloop
-expSumF32NEONred:
+	BNE nkExpSumF32NEONloop
+nkExpSumF32NEONred:
 	WORD $0x4e6fd5ce // fadd v14.2d, v14.2d, v15.2d
 	WORD $0x7e70d9ce // faddp d14, v14.2d
 	FMOVD F14, ret+32(FP)
 	RET
 
-// func f2hNEON(dst *uint16, src *float32, n int)
-TEXT ·f2hNEON(SB), NOSPLIT, $0-24
+// func nkF2hNEON(dst *uint16, src *float32, n int)
+TEXT ·nkF2hNEON(SB), NOSPLIT, $0-24
 	MOVD dst+0(FP), R0
 	MOVD src+8(FP), R1
 	MOVD n+16(FP), R2
@@ -1470,8 +1470,8 @@ f2hNEONloop:
 f2hNEONdone:
 	RET
 
-// func h2fNEON(dst *float32, src *uint16, n int)
-TEXT ·h2fNEON(SB), NOSPLIT, $0-24
+// func nkH2fNEON(dst *float32, src *uint16, n int)
+TEXT ·nkH2fNEON(SB), NOSPLIT, $0-24
 	MOVD dst+0(FP), R0
 	MOVD src+8(FP), R1
 	MOVD n+16(FP), R2

@@ -7,25 +7,25 @@ import (
 	"testing"
 )
 
-// guardH is the sentinel of float16 buffers (a NaN pattern).
-const guardH = 0x7e5a
+// nkGuardH is the sentinel of float16 buffers (a NaN pattern).
+const nkGuardH = 0x7e5a
 
-// guardedH is guarded for float16 bits: payload at [guardLen+off, +n).
-func guardedH(n, off int, fill []uint16) (buf, payload []uint16) {
+// nkGuardedH is guarded for float16 bits: payload at [guardLen+off, +n).
+func nkGuardedH(n, off int, fill []uint16) (buf, payload []uint16) {
 	buf = make([]uint16, n+2*guardLen+off)
 	for i := range buf {
-		buf[i] = guardH
+		buf[i] = nkGuardH
 	}
 	payload = buf[guardLen+off : guardLen+off+n]
 	copy(payload, fill)
 	return buf, payload
 }
 
-func checkGuardsH(t *testing.T, what string, buf []uint16, off, n int) {
+func nkCheckGuardsH(t *testing.T, what string, buf []uint16, off, n int) {
 	t.Helper()
 	for i, v := range buf {
 		p := i - guardLen - off
-		if (p < 0 || p >= n) && v != guardH {
+		if (p < 0 || p >= n) && v != nkGuardH {
 			t.Fatalf("%s: guard band overwritten at payload index %d", what, p)
 		}
 	}
@@ -78,7 +78,7 @@ func TestNormPrimitivesVsGeneric(t *testing.T) {
 					x := nkRandF(r, n, 3, shift)
 					xb, xp := guarded(n, off, x)
 					hx, hf := nkRandH(r, n, 3, shift)
-					hb, hp := guardedH(n, off, hx)
+					hb, hp := nkGuardedH(n, off, hx)
 					piv := float32(0)
 					if n > 0 {
 						piv = x[0]
@@ -113,7 +113,7 @@ func TestNormPrimitivesVsGeneric(t *testing.T) {
 							}
 						}
 						checkGuards(t, what+" affine", yb, 3-off, n, yp, n, max(n, 1))
-						ob, op := guardedH(n, 3-off, nil)
+						ob, op := nkGuardedH(n, 3-off, nil)
 						k.affineH(op, hp, m, a, b, silu)
 						wantH := make([]uint16, n)
 						gen.affineH(wantH, hx, m, a, b, silu)
@@ -122,7 +122,7 @@ func TestNormPrimitivesVsGeneric(t *testing.T) {
 								t.Fatalf("%s: affineH(%g) = %g, generic %g", what, hf[i], nnH2F(op[i]), nnH2F(wantH[i]))
 							}
 						}
-						checkGuardsH(t, what+" affineH", ob, 3-off, n)
+						nkCheckGuardsH(t, what+" affineH", ob, 3-off, n)
 						// normVec
 						g, bv := nkRandF(r, n, 2, 0), nkRandF(r, n, 1, 0)
 						gb, gp := guarded(n, off, g)
@@ -141,7 +141,7 @@ func TestNormPrimitivesVsGeneric(t *testing.T) {
 						checkGuards(t, what+" b", bb, 2, n, bp, n, max(n, 1))
 						checkUnchanged(t, what+" g", gp, g)
 						checkUnchanged(t, what+" b", bp, bv)
-						ob, op = guardedH(n, 3-off, nil)
+						ob, op = nkGuardedH(n, 3-off, nil)
 						k.normVecH(op, hp, m, a, b, gp, bp, silu)
 						gen.normVecH(wantH, hx, m, a, b, g, bv, silu)
 						for i := range wantH {
@@ -149,7 +149,7 @@ func TestNormPrimitivesVsGeneric(t *testing.T) {
 								t.Fatalf("%s: normVecH(%g) = %g, generic %g", what, hf[i], nnH2F(op[i]), nnH2F(wantH[i]))
 							}
 						}
-						checkGuardsH(t, what+" normVecH", ob, 3-off, n)
+						nkCheckGuardsH(t, what+" normVecH", ob, 3-off, n)
 						// affineVec (m = the per-channel pivots of NHWC)
 						mv := nkRandF(r, n, 1, shift)
 						yb, yp = guarded(n, 3-off, nil)
@@ -163,7 +163,7 @@ func TestNormPrimitivesVsGeneric(t *testing.T) {
 						}
 						checkGuards(t, what+" affineVec", yb, 3-off, n, yp, n, max(n, 1))
 						checkUnchanged(t, what+" g", gp, g)
-						ob, op = guardedH(n, 3-off, nil)
+						ob, op = nkGuardedH(n, 3-off, nil)
 						k.affineVecH(op, hp, mv, gp, bp, silu)
 						gen.affineVecH(wantH, hx, mv, g, bv, silu)
 						for i := range wantH {
@@ -171,7 +171,7 @@ func TestNormPrimitivesVsGeneric(t *testing.T) {
 								t.Fatalf("%s: affineVecH(%g) = %g, generic %g", what, hf[i], nnH2F(op[i]), nnH2F(wantH[i]))
 							}
 						}
-						checkGuardsH(t, what+" affineVecH", ob, 3-off, n)
+						nkCheckGuardsH(t, what+" affineVecH", ob, 3-off, n)
 					}
 					// max, expSum
 					if n > 0 {
@@ -194,7 +194,7 @@ func TestNormPrimitivesVsGeneric(t *testing.T) {
 					checkGuards(t, what+" expSum", yb, 3-off, n, yp, n, max(n, 1))
 					checkGuards(t, what+" x", xb, off, n, xp, n, max(n, 1))
 					checkUnchanged(t, what+" x", xp, x)
-					checkGuardsH(t, what+" hx", hb, off, n)
+					nkCheckGuardsH(t, what+" hx", hb, off, n)
 					for i := range hx {
 						if hp[i] != hx[i] {
 							t.Fatalf("%s: float16 input modified", what)
@@ -343,11 +343,11 @@ func TestGroupNorm(t *testing.T) {
 						for _, th := range []int{1, 2, 3, 8} {
 							got := make([]float32, total)
 							if half {
-								yb, yp := guardedH(total, th%4, nil)
-								xb, xp := guardedH(total, 1, xh)
+								yb, yp := nkGuardedH(total, th%4, nil)
+								xb, xp := nkGuardedH(total, 1, xh)
 								GroupNormF16(yp, xp, p, th)
-								checkGuardsH(t, what, yb, th%4, total)
-								checkGuardsH(t, what+" x", xb, 1, total)
+								nkCheckGuardsH(t, what, yb, th%4, total)
+								nkCheckGuardsH(t, what+" x", xb, 1, total)
 								for i := range xh {
 									if xp[i] != xh[i] {
 										t.Fatalf("%s: input modified", what)
@@ -475,9 +475,9 @@ func TestLayerNorm(t *testing.T) {
 							p.Mean, p.InvStd = make([]float64, R), make([]float64, R)
 							got := make([]float32, R*C)
 							if half {
-								yb, yp := guardedH(R*C, th%4, nil)
+								yb, yp := nkGuardedH(R*C, th%4, nil)
 								LayerNormF16(yp, xh, p, th)
-								checkGuardsH(t, what, yb, th%4, R*C)
+								nkCheckGuardsH(t, what, yb, th%4, R*C)
 								for i, v := range yp {
 									got[i] = nnH2F(v)
 								}

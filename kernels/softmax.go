@@ -44,20 +44,20 @@ func SoftmaxF16(dst, src []uint16, rows, cols int, log bool, threads int) {
 // SoftmaxRow normalises one row on the calling goroutine; dst may alias src.
 func SoftmaxRow(dst, src []float32, log bool) {
 	if len(dst) < len(src) {
-		panic(errShortY)
+		panic(nkErrShortY)
 	}
 	nkSoftmaxRow(active.Load(), dst[:len(src)], src, log)
 }
 
 func nkCheckRows(ny, nx, rows, cols int) {
 	if rows < 0 || cols < 0 {
-		panic(errBadShape)
+		panic(nkErrBadShape)
 	}
 	if nx < rows*cols {
-		panic(errShortX)
+		panic(nkErrShortX)
 	}
 	if ny < rows*cols {
-		panic(errShortY)
+		panic(nkErrShortY)
 	}
 }
 

@@ -4,9 +4,9 @@
 #include "nk_amd64.h"
 #include "nkmacros_amd64.h"
 
-// func maxF32AVX2(x *float32, n int) float32
+// func nkMaxF32AVX2(x *float32, n int) float32
 // n is a multiple of 8 and >= 8.
-TEXT ·maxF32AVX2(SB), NOSPLIT, $0-20
+TEXT ·nkMaxF32AVX2(SB), NOSPLIT, $0-20
 	MOVQ x+0(FP), SI
 	MOVQ n+8(FP), CX
 	SHRQ $3, CX
@@ -30,10 +30,10 @@ maxred:
 	VZEROUPPER
 	RET
 
-// func expSumF32AVX2(dst, src *float32, n int, m float32) float64
+// func nkExpSumF32AVX2(dst, src *float32, n int, m float32) float64
 // n is a multiple of 8: dst[i] = exp(src[i]-m); the values are summed in
 // two 4-double accumulators (low and high halves), added at the end.
-TEXT ·expSumF32AVX2(SB), NOSPLIT, $0-40
+TEXT ·nkExpSumF32AVX2(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ n+16(FP), CX

@@ -32,9 +32,9 @@ func TestSoftmax(t *testing.T) {
 						for _, th := range []int{1, 2, 3} {
 							got := make([]float32, R*C)
 							if half {
-								yb, yp := guardedH(R*C, th%4, nil)
+								yb, yp := nkGuardedH(R*C, th%4, nil)
 								SoftmaxF16(yp, xh, R, C, log, th)
-								checkGuardsH(t, what, yb, th%4, R*C)
+								nkCheckGuardsH(t, what, yb, th%4, R*C)
 								for i, v := range yp {
 									got[i] = nnH2F(v)
 								}

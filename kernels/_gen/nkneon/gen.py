@@ -427,7 +427,7 @@ def affinevec(name, half):
 
 # --------------------------------------------------------------------- softmax
 def maxf():
-    name = "maxF32NEON"
+    name = "nkMaxF32NEON"
     text(name, "x *float32, n int", 20)
     g("\tMOVD x+0(FP), R0")
     g("\tMOVD n+8(FP), R1")
@@ -446,7 +446,7 @@ def maxf():
     g("\tRET")
 
 def expsum():
-    name = "expSumF32NEON"
+    name = "nkExpSumF32NEON"
     text(name, "dst, src *float32, n int, m float32", 40)
     g("\tMOVD dst+0(FP), R0")
     g("\tMOVD src+8(FP), R1")
@@ -479,7 +479,7 @@ def expsum():
 
 # ----------------------------------------------------------------- conversions
 def conv():
-    text("f2hNEON", "dst *uint16, src *float32, n int", 24)
+    text("nkF2hNEON", "dst *uint16, src *float32, n int", 24)
     g("\tMOVD dst+0(FP), R0")
     g("\tMOVD src+8(FP), R1")
     g("\tMOVD n+16(FP), R2")
@@ -494,7 +494,7 @@ def conv():
     g("\tBNE f2hNEONloop")
     label("f2hNEONdone")
     g("\tRET")
-    text("h2fNEON", "dst *float32, src *uint16, n int", 24)
+    text("nkH2fNEON", "dst *float32, src *uint16, n int", 24)
     g("\tMOVD dst+0(FP), R0")
     g("\tMOVD src+8(FP), R1")
     g("\tMOVD n+16(FP), R2")
@@ -528,22 +528,22 @@ for i, (n, v) in enumerate(CONSTS):
     g("DATA nkc<>+%d(SB)/8, $0x%016x" % (16 * i + 8, vv))
 g("GLOBL nkc<>(SB), RODATA|NOPTR, $%d" % (16 * len(CONSTS)))
 
-act("expF32NEON", b_exp, EXPREGS)
-act("erfF32NEON", b_erf, {})
-act("tanhF32NEON", b_tanh, {})
-act("sigmoidF32NEON", b_sigmoid, EXPREGS)
-act("siluF32NEON", b_silu, EXPREGS)
-act("geluF32NEON", b_gelu, EXPREGS)
-sumsq("sumSqF32NEON", False)
-sumsq("sumSqF16NEON", True)
-colsumsq("colSumSqF32NEON", False)
-colsumsq("colSumSqF16NEON", True)
-affine("affineF32NEON", False)
-affine("affineF16NEON", True)
-normvec("normVecF32NEON", False)
-normvec("normVecF16NEON", True)
-affinevec("affineVecF32NEON", False)
-affinevec("affineVecF16NEON", True)
+act("nkExpF32NEON", b_exp, EXPREGS)
+act("nkErfF32NEON", b_erf, {})
+act("nkTanhF32NEON", b_tanh, {})
+act("nkSigmoidF32NEON", b_sigmoid, EXPREGS)
+act("nkSiluF32NEON", b_silu, EXPREGS)
+act("nkGeluF32NEON", b_gelu, EXPREGS)
+sumsq("nkSumSqF32NEON", False)
+sumsq("nkSumSqF16NEON", True)
+colsumsq("nkColSumSqF32NEON", False)
+colsumsq("nkColSumSqF16NEON", True)
+affine("nkAffineF32NEON", False)
+affine("nkAffineF16NEON", True)
+normvec("nkNormVecF32NEON", False)
+normvec("nkNormVecF16NEON", True)
+affinevec("nkAffineVecF32NEON", False)
+affinevec("nkAffineVecF16NEON", True)
 maxf()
 expsum()
 conv()
