@@ -22,6 +22,8 @@ type Set struct {
 	h2f  func(dst []float32, src []uint16)
 	f16c bool     // h2f uses F16C VCVTPH2PS
 	wino winoImpl // Winograd F(4x4,3x3) transforms (conv.go)
+	// nk holds the normalisation, softmax and activation primitives.
+	nk nkKernels
 }
 
 // sets lists every usable set, generic first; filled once in init.
@@ -59,7 +61,7 @@ func useEnv(v string) error {
 
 // genericSet is the pure-Go set (the oracle for every other set).
 func genericSet() *Set {
-	return &Set{Name: "generic", gemm: gemmGeneric, h2f: h2fGeneric}
+	return &Set{Name: "generic", gemm: gemmGeneric, h2f: h2fGeneric, nk: nkGeneric}
 }
 
 // Sets returns the names of the kernel sets this CPU and build can run,

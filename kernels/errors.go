@@ -21,3 +21,12 @@ const (
 	errConvShortAdd  = "kernels: insufficient length of the convolution addend"
 	errConvTile      = "kernels: Winograd transform operands too short"
 )
+
+// Panic messages of the normalisation, softmax and activation kernels.
+const (
+	nkErrShortX     = "kernels: insufficient length of x"
+	nkErrShortY     = "kernels: insufficient length of y"
+	nkErrShortParam = "kernels: insufficient length of a normalisation parameter"
+	nkErrBadGroups  = "kernels: bad group normalisation shape"
+	nkErrBadShape   = "kernels: negative dimension"
+)

@@ -641,10 +641,15 @@ func fzFuseGroupNorm(g *graph.PassGraph, in *graph.Node) (bool, error) {
 	}
 	sv := shp.Int64s()
 	groups := sv[1]
-	if sv[0] != 0 || sv[2] != -1 || groups <= 0 {
+	x := r1.Inputs[0]
+	// The batch dim is 0 (copied) or, as torch exports it at batch 1, the
+	// literal static batch size of X.
+	if xt, ok := g.Type(x); sv[0] != 0 && !(ok && xt.HasShape && len(xt.Shape) > 0 && xt.Shape[0] > 0 && int64(xt.Shape[0]) == sv[0]) {
 		return false, nil
 	}
-	x := r1.Inputs[0]
+	if sv[2] != -1 || groups <= 0 {
+		return false, nil
+	}
 	is, ib := g.Const(in.Inputs[1]), g.Const(in.Inputs[2])
 	if is == nil || ib == nil || is.Numel() != int(groups) || ib.Numel() != int(groups) {
 		return false, nil

@@ -374,6 +374,18 @@ func TestFuseGroupNorm(t *testing.T) {
 			name: "groupnorm_silu", nodes: gn(true), inits: inits(),
 			inputs:  []fzInput{{"x", dt, []int64{2, 4, 3, 3}}},
 			outputs: []string{"y"}, fused: "FusedGroupNorm", nodesN: 1, tol: tol,
+		}, {
+			// torch at batch 1 writes the batch literally: [1, G, -1]
+			name: "groupnorm_batch1", nodes: gn(false),
+			inits:   append([]*TensorProto{fzI64("shp", 1, 2, -1)}, inits()[1:]...),
+			inputs:  []fzInput{{"x", dt, []int64{1, 4, 3, 3}}},
+			outputs: []string{"y"}, fused: "FusedGroupNorm", nodesN: 1, tol: tol,
+		}, {
+			// a literal batch that does not match X is not the pattern
+			name: "groupnorm_batch_mismatch", nodes: gn(false),
+			inits:   append([]*TensorProto{fzI64("shp", 2, 2, -1)}, inits()[1:]...),
+			inputs:  []fzInput{{"x", dt, []int64{1, 4, 6, 3}}},
+			outputs: []string{"y"}, fused: "", nodesN: 5, tol: tol,
 		}}
 		for i := range cases {
 			t.Run(cases[i].name+map[int32]string{fzF32: "_fp32", fzF16: "_fp16"}[dt], func(t *testing.T) { fzRun(t, &cases[i]) })

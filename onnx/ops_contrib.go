@@ -107,12 +107,8 @@ func msVec(t *tensor.Tensor, n int, op, name string) ([]float32, error) {
 // msWant reports which of the node's outputs are requested.
 func msWant(n *graph.Node, i int) bool { return len(n.Outputs) > i && n.Outputs[i] != "" }
 
-// msSiLU applies x*sigmoid(x) in place.
-func msSiLU(v []float32) {
-	for i, x := range v {
-		v[i] = x / (1 + kernels.Exp32(-x))
-	}
-}
+// msSiLU applies x*sigmoid(x) in place (kernels.SiLUF32).
+func msSiLU(v []float32) { kernels.SiLUF32(v, v) }
 
 // ---- BiasGelu, BiasAdd, BiasSplitGelu ----------------------------------------
 
@@ -303,51 +299,40 @@ func msSkipLayerNormFactory(n *graph.Node, _ int) (graph.Kernel, error) {
 		var sum msOut
 		if wantSum {
 			sum = msNewOut(ec, dt, xs)
+		} else {
+			sum = msOut{f: make([]float32, len(xv))}
 		}
 		sn := len(sv)
 		msParRows(th, rows, h, func(lo, hi int) {
-			tmp := make([]float32, h)
 			for r := lo; r < hi; r++ {
-				s := tmp
-				if wantSum {
-					s = sum.f[r*h : r*h+h]
-				}
+				s := sum.f[r*h : r*h+h]
 				xr := xv[r*h : r*h+h]
 				so := (r * h) % sn
 				kr := sv[so : so+h]
-				var acc float64
 				for j := range s {
 					v := xr[j] + kr[j]
 					if bias != nil {
 						v += bias[j]
 					}
 					s[j] = v
-					acc += float64(v)
-				}
-				m := acc / float64(h)
-				var vv float64
-				for _, v := range s {
-					d := float64(v) - m
-					vv += d * d
-				}
-				is := 1 / math.Sqrt(vv/float64(h)+eps)
-				if mean != nil {
-					mean[r] = float32(m)
-				}
-				if inv != nil {
-					inv[r] = float32(is)
-				}
-				y := out.f[r*h : r*h+h]
-				mf, isf := float32(m), float32(is)
-				for j, v := range s {
-					t := (v - mf) * isf * gamma[j]
-					if beta != nil {
-						t += beta[j]
-					}
-					y[j] = t
 				}
 			}
 		})
+		// y = LayerNorm(s) by kernels.LayerNormF32 (float64 statistics)
+		p := kernels.LayerNormParams{Rows: rows, Cols: h, Eps: eps, Gamma: gamma, Beta: beta}
+		if mean != nil {
+			p.Mean = make([]float64, rows)
+		}
+		if inv != nil {
+			p.InvStd = make([]float64, rows)
+		}
+		kernels.LayerNormF32(out.f, sum.f, p, th)
+		for r := range p.Mean {
+			mean[r] = float32(p.Mean[r])
+		}
+		for r := range p.InvStd {
+			inv[r] = float32(p.InvStd[r])
+		}
 		res := make([]*tensor.Tensor, nOut)
 		res[0] = out.finish(th)
 		if wantMean {
@@ -387,7 +372,8 @@ func msCheckSkip(ss, xs []int) error {
 // channels_last = 0 for [N, C, H, W]). Channels split into `groups` groups;
 // each (image, group) is normalized with its mean and biased variance, then
 // scaled by gamma[c], shifted by beta[c] (float32 or float16, length C) and,
-// with activation = 1, passed through SiLU (x * sigmoid(x)). SkipGroupNorm
+// with activation = 1, passed through SiLU (x * sigmoid(x)); computed by
+// kernels.GroupNormF32/F16 (float16 X is read and written in place). SkipGroupNorm
 // first forms S = X + skip + bias (skip [N, H, W, C], [N, 1, 1, C] or [N, C];
 // bias [C]), normalizes S and returns it as the optional second output.
 func msGroupNormFactory(skip bool) graph.Factory {
@@ -442,8 +428,12 @@ func msGroupNormFactory(skip bool) graph.Factory {
 			if err != nil {
 				return nil, err
 			}
-			xv := toF32(x)
 			th := nnThreads(ec)
+			p := kernels.GroupNormParams{N: N, C: C, Spatial: HW, Groups: groups, NHWC: last == 1, Eps: eps, Gamma: gamma, Beta: beta, SiLU: act == 1}
+			if !skip {
+				return one(nkGroupNorm(ec, x, p))
+			}
+			xv := toF32(x)
 			var sum msOut
 			src := xv
 			if skip {
@@ -489,7 +479,7 @@ func msGroupNormFactory(skip bool) graph.Factory {
 				src = sum.f
 			}
 			out := msNewOut(ec, dt, xs)
-			msGroupNorm(th, src, out.f, N, HW, C, groups, last == 1, gamma, beta, eps, act == 1)
+			kernels.GroupNormF32(out.f, src, p, th)
 			res := make([]*tensor.Tensor, nOut)
 			res[0] = out.finish(th)
 			if wantSum {
@@ -498,60 +488,6 @@ func msGroupNormFactory(skip bool) graph.Factory {
 			return res, nil
 		}), nil
 	}
-}
-
-// msGroupNorm normalizes x into y per (image, group); nhwc selects the layout.
-func msGroupNorm(threads int, x, y []float32, N, HW, C, groups int, nhwc bool, gamma, beta []float32, eps float64, silu bool) {
-	cpg := C / groups
-	kernels.Parallel(threads, N*groups, func(t int) {
-		nI, g := t/groups, t%groups
-		c0 := g * cpg
-		base := nI * HW * C
-		// seg calls f for each contiguous run of this group's values, with
-		// the channel of its first element and the channel step.
-		seg := func(f func(off, c, cstep, n int)) {
-			if nhwc {
-				for p := 0; p < HW; p++ {
-					f(base+p*C+c0, c0, 1, cpg)
-				}
-				return
-			}
-			for c := c0; c < c0+cpg; c++ {
-				f(base+c*HW, c, 0, HW)
-			}
-		}
-		var acc float64
-		seg(func(off, _, _, n int) {
-			var s float32
-			for _, v := range x[off : off+n] {
-				s += v
-			}
-			acc += float64(s)
-		})
-		cnt := float64(HW * cpg)
-		m := acc / cnt
-		var vv float64
-		seg(func(off, _, _, n int) {
-			var s float64
-			for _, v := range x[off : off+n] {
-				d := float64(v) - m
-				s += d * d
-			}
-			vv += s
-		})
-		is := float32(1 / math.Sqrt(vv/cnt+eps))
-		mf := float32(m)
-		seg(func(off, c, cstep, n int) {
-			yr := y[off : off+n]
-			for i, v := range x[off : off+n] {
-				cc := c + i*cstep
-				yr[i] = (v-mf)*is*gamma[cc] + beta[cc]
-			}
-			if silu {
-				msSiLU(yr)
-			}
-		})
-	})
 }
 
 // ---- NhwcConv -----------------------------------------------------------------

@@ -1,7 +1,6 @@
 package onnx
 
 import (
-	"math"
 	"sync"
 
 	"github.com/txt2img/engine/graph"
@@ -273,7 +272,8 @@ func fzAttentionFactory(n *graph.Node, _ int) (graph.Kernel, error) {
 
 // fzNormFactory: LayerNorm (rms=false: (x-mean)/sqrt(var+eps)) and RMSNorm
 // (x/sqrt(mean(x²)+eps)) over the last axis, then ·scale and +bias where
-// given (both broadcast onto the last dim). Statistics in float64.
+// given (both broadcast onto the last dim): kernels.LayerNormF32/F16
+// (statistics in float64).
 func fzNormFactory(rms bool) graph.Factory {
 	return func(n *graph.Node, _ int) (graph.Kernel, error) {
 		eps := float64(n.Float("epsilon", 1e-5))
@@ -298,49 +298,17 @@ func fzNormFactory(rms bool) graph.Factory {
 			if err != nil {
 				return nil, err
 			}
-			xs := toF32(x)
-			out := ec.Alloc(dt, shape...)
-			var y []float32
-			if dt == tensor.Float {
-				y = out.F32()
-			} else {
-				y = make([]float32, len(xs))
-			}
-			redParallel(ec, rows, cols, func(lo, hi int) {
-				for r := lo; r < hi; r++ {
-					xr, yr := xs[r*cols:(r+1)*cols], y[r*cols:(r+1)*cols]
-					var m, is float64
-					if rms {
-						is = 1 / math.Sqrt(redMeanSquare(xr)+eps)
-					} else {
-						var v float64
-						m, v = redMoments(xr)
-						is = 1 / math.Sqrt(v+eps)
-					}
-					mf, isf := float32(m), float32(is)
-					for i, v := range xr {
-						t := (v - mf) * isf
-						if sc != nil {
-							t *= sc[i]
-						}
-						if bi != nil {
-							t += bi[i]
-						}
-						yr[i] = t
-					}
-				}
-			})
-			if dt != tensor.Float {
-				fzStore(out, 0, y)
-			}
-			return one(out)
+			p := kernels.LayerNormParams{Rows: rows, Cols: cols, Eps: eps, RMS: rms, Gamma: sc, Beta: bi}
+			return one(nkLayerNormRun(ec, x, p))
 		}), nil
 	}
 }
 
 // fzGroupNormFactory: the exported GroupNorm, Reshape(X, [N, G, -1]) →
 // InstanceNormalization(in_scale[G], in_bias[G]) → Reshape back → ·gamma
-// → +beta (per channel, or one value), then y·sigmoid(y) when silu=1.
+// → +beta (per channel, or one value), then y·sigmoid(y) when silu=1; run
+// by kernels.GroupNormF32/F16 with the instance scale and bias folded into
+// per-channel ones: ((x-m)·inv·s + b)·γ + β = (x-m)·inv·(s·γ) + (b·γ + β).
 func fzGroupNormFactory(n *graph.Node, _ int) (graph.Kernel, error) {
 	groups := int(n.Int("groups", 0))
 	eps := float64(n.Float("epsilon", 1e-5))
@@ -390,49 +358,21 @@ func fzGroupNormFactory(n *graph.Node, _ int) (graph.Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		isv, ibv := is.Float32s(), ib.Float32s()
-		spatial := tensor.Numel(shape[2:])
+		isv, ibv := is.Float64s(), ib.Float64s()
 		cg := C / groups
-		gsz := cg * spatial
-		xs := toF32(x)
-		out := ec.Alloc(dt, shape...)
-		var y []float32
-		if dt == tensor.Float {
-			y = out.F32()
-		} else {
-			y = make([]float32, len(xs))
-		}
-		redParallel(ec, N*groups, gsz, func(lo, hi int) {
-			for t := lo; t < hi; t++ {
-				gi := t % groups
-				xg, yg := xs[t*gsz:(t+1)*gsz], y[t*gsz:(t+1)*gsz]
-				m, v := redMoments(xg)
-				inv := float32(1 / math.Sqrt(v+eps))
-				mf := float32(m)
-				for c := 0; c < cg; c++ {
-					ch := gi*cg + c
-					// ((x-m)·inv·s + bi)·gamma + beta = (x-m)·a + b0
-					a, b0 := inv*isv[gi], ibv[gi]
-					if g != nil {
-						a, b0 = a*g[ch], b0*g[ch]
-					}
-					if b != nil {
-						b0 += b[ch]
-					}
-					xr, yr := xg[c*spatial:(c+1)*spatial], yg[c*spatial:(c+1)*spatial]
-					for i, xv := range xr {
-						yr[i] = (xv-mf)*a + b0
-					}
-					if silu {
-						fzSiLU(yr)
-					}
-				}
+		gam, bet := make([]float32, C), make([]float32, C)
+		for ch := range gam {
+			s, b0 := isv[ch/cg], ibv[ch/cg]
+			if g != nil {
+				s, b0 = s*float64(g[ch]), b0*float64(g[ch])
 			}
-		})
-		if dt != tensor.Float {
-			fzStore(out, 0, y)
+			if b != nil {
+				b0 += float64(b[ch])
+			}
+			gam[ch], bet[ch] = float32(s), float32(b0)
 		}
-		return one(out)
+		p := kernels.GroupNormParams{N: N, C: C, Spatial: tensor.Numel(shape[2:]), Groups: groups, Eps: eps, Gamma: gam, Beta: bet, SiLU: silu}
+		return one(nkGroupNorm(ec, x, p))
 	}), nil
 }
 

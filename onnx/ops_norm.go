@@ -4,16 +4,18 @@ import (
 	"math"
 
 	"github.com/txt2img/engine/graph"
+	"github.com/txt2img/engine/kernels"
 	"github.com/txt2img/engine/tensor"
 )
 
 // Normalizations: LayerNormalization, RMSNormalization, GroupNormalization,
 // InstanceNormalization, BatchNormalization.
 //
-// Statistics are accumulated in float64 (two passes: mean, then the centered
-// sum of squares) and the output is written with one fused multiply-add per
-// element in the data type (float32 for float32/float16/bfloat16 inputs,
-// float64 for double).
+// float32 and float16 data run the vectorised kernels of package kernels
+// (float64 statistics, float32 arithmetic, float16 converted in registers;
+// bfloat16 is widened to float32 first). float64 data uses the Go code below:
+// statistics accumulated in float64 (two passes: mean, then the centered sum
+// of squares) and one fused multiply-add per element.
 
 func init() {
 	reg("LayerNormalization", 17, 0, redLayerNormFactory(false))
@@ -91,16 +93,6 @@ func redAffine[F redFloat](x, y []F, m, a, b F) {
 	for i, v := range x {
 		y[i] = (v-m)*a + b
 	}
-}
-
-// redFloatData returns x as float32 or float64 working data (F chosen by the
-// caller from the dtype: float64 for double, float32 otherwise).
-func redData32(x *tensor.Tensor) ([]float32, error) {
-	switch x.DType() {
-	case tensor.Float, tensor.Float16, tensor.BFloat16:
-		return toF32(x), nil
-	}
-	return nil, errf("unsupported dtype %s", x.DType())
 }
 
 // redParams reads a small parameter tensor (scale, bias, mean, var) as F.
@@ -204,11 +196,10 @@ func redLayerNormFactory(rms bool) graph.Factory {
 			if !rms {
 				mean, inv = make([]float64, rows), make([]float64, rows)
 			}
-			if dt == tensor.Double {
-				y, err = redLayerNormRun[float64](ec, x.F64(), dt, shape, axis, rows, cols, scale, bias, eps, rms, mean, inv)
+			if dt != tensor.Double {
+				y, err = nkLayerNorm(ec, x, axis, rows, cols, scale, bias, eps, rms, mean, inv)
 			} else {
-				xs, _ := redData32(x)
-				y, err = redLayerNormRun[float32](ec, xs, dt, shape, axis, rows, cols, scale, bias, eps, rms, mean, inv)
+				y, err = redLayerNormRun[float64](ec, x.F64(), dt, shape, axis, rows, cols, scale, bias, eps, rms, mean, inv)
 			}
 			if err != nil {
 				return nil, err
@@ -346,7 +337,14 @@ func redGroupNormDispatch(ec *graph.ExecContext, x, scale, bias *tensor.Tensor, 
 	case tensor.Double:
 		return one(redGroupNorm(ec, x.F64(), dt, x.Shape(), redParams[float64](scale), redParams[float64](bias), groups, perGroup, eps))
 	case tensor.Float, tensor.Float16, tensor.BFloat16:
-		return one(redGroupNorm(ec, toF32(x), dt, x.Shape(), redParams[float32](scale), redParams[float32](bias), groups, perGroup, eps))
+		shape := x.Shape()
+		c := shape[1]
+		g, b := redParams[float32](scale), redParams[float32](bias)
+		if perGroup { // opset 18: one value per group
+			g, b = nkPerChannel(g, c), nkPerChannel(b, c)
+		}
+		p := kernels.GroupNormParams{N: shape[0], C: c, Spatial: tensor.Numel(shape[2:]), Groups: groups, Eps: eps, Gamma: g, Beta: b}
+		return one(nkGroupNorm(ec, x, p))
 	}
 	return nil, errf("unsupported dtype %s", dt)
 }
@@ -477,4 +475,70 @@ func redBatchNorm[F redFloat](ec *graph.ExecContext, x []F, dt tensor.DType, sha
 	return []*tensor.Tensor{yt,
 		tensor.FromFloat64s(pdt(3), in[3].Shape(), runMean),
 		tensor.FromFloat64s(pdt(4), in[4].Shape(), runVar)}, nil
+}
+
+// nkPerChannel expands one value per group to one per channel.
+func nkPerChannel(v []float32, c int) []float32 {
+	out := make([]float32, c)
+	per := c / len(v)
+	for i := range out {
+		out[i] = v[i/per]
+	}
+	return out
+}
+
+// nkGroupNorm runs kernels.GroupNormF32/F16 on x (float32, float16 or
+// bfloat16, which is widened to float32 and rounded back).
+func nkGroupNorm(ec *graph.ExecContext, x *tensor.Tensor, p kernels.GroupNormParams) *tensor.Tensor {
+	dt, shape := x.DType(), x.Shape()
+	th := nnThreads(ec)
+	out := ec.Alloc(dt, shape...)
+	switch dt {
+	case tensor.Float:
+		kernels.GroupNormF32(out.F32(), x.F32(), p, th)
+	case tensor.Float16:
+		kernels.GroupNormF16(tensor.View[uint16](out), tensor.View[uint16](x), p, th)
+	default:
+		y := make([]float32, x.Numel())
+		kernels.GroupNormF32(y, toF32(x), p, th)
+		fzStore(out, 0, y)
+	}
+	return out
+}
+
+// nkLayerNorm runs kernels.LayerNormF32/F16 over the last rows x cols view
+// of x, with scale and bias broadcast onto the normalized dims [axis:];
+// mean and inv (nil: not wanted) receive the row statistics.
+func nkLayerNorm(ec *graph.ExecContext, x *tensor.Tensor, axis, rows, cols int, scale, bias *tensor.Tensor, eps float64, rms bool, mean, inv []float64) (*tensor.Tensor, error) {
+	shape := x.Shape()
+	ns := shape[axis:]
+	sc, err := redExpandTo[float32](scale, ns, "Scale")
+	if err != nil {
+		return nil, err
+	}
+	b, err := redExpandTo[float32](bias, ns, "B")
+	if err != nil {
+		return nil, err
+	}
+	p := kernels.LayerNormParams{Rows: rows, Cols: cols, Eps: eps, RMS: rms, Gamma: sc, Beta: b, Mean: mean, InvStd: inv}
+	return nkLayerNormRun(ec, x, p), nil
+}
+
+// nkLayerNormRun runs kernels.LayerNormF32/F16 on x (bfloat16 through
+// float32).
+func nkLayerNormRun(ec *graph.ExecContext, x *tensor.Tensor, p kernels.LayerNormParams) *tensor.Tensor {
+	dt, shape := x.DType(), x.Shape()
+	th := nnThreads(ec)
+	out := ec.Alloc(dt, shape...)
+	switch dt {
+	case tensor.Float:
+		kernels.LayerNormF32(out.F32(), x.F32(), p, th)
+	case tensor.Float16:
+		kernels.LayerNormF16(tensor.View[uint16](out), tensor.View[uint16](x), p, th)
+	default:
+		y := make([]float32, x.Numel())
+		kernels.LayerNormF32(y, toF32(x), p, th)
+		fzStore(out, 0, y)
+	}
+	return out
 }

@@ -10,8 +10,10 @@ import (
 )
 
 // Softmax and LogSoftmax. The input is viewed as [outer, n, inner] with the
-// normalized dim in the middle. float32 uses a fast float32 exp (a few ulp);
-// float64 uses math.Exp; float16/bfloat16 compute in float32.
+// normalized dim in the middle. When it is the last one (inner = 1) float32
+// and float16 rows run kernels.SoftmaxF32/F16 (vector exp, a few ulp);
+// otherwise float32 uses kernels.Exp32 column by column. float64 uses
+// math.Exp; bfloat16 computes in float32.
 
 func init() {
 	reg("Softmax", 1, 12, redSoftmaxFactory(false, true))
@@ -56,6 +58,15 @@ func redSoftmaxFactory(log, coerce2D bool) graph.Factory {
 				}
 			}
 			dt := x.DType()
+			if inner == 1 && (dt == tensor.Float || dt == tensor.Float16) {
+				out := ec.Alloc(dt, shape...)
+				if dt == tensor.Float {
+					kernels.SoftmaxF32(out.F32(), x.F32(), outer, dim, log, nnThreads(ec))
+				} else {
+					kernels.SoftmaxF16(tensor.View[uint16](out), tensor.View[uint16](x), outer, dim, log, nnThreads(ec))
+				}
+				return one(out)
+			}
 			switch dt {
 			case tensor.Float, tensor.Float16, tensor.BFloat16:
 				src := toF32(x)
@@ -92,34 +103,8 @@ func redSoftmaxRun[F float32 | float64](ec *graph.ExecContext, x, y []F, outer, 
 	})
 }
 
-func redSoftmaxRow32(x, y []float32, log bool) {
-	m := x[0]
-	for _, v := range x {
-		if v > m || v != v {
-			m = v
-		}
-	}
-	var s float64
-	if log {
-		for _, v := range x {
-			s += float64(kernels.Exp32(v - m))
-		}
-		ls := float32(math.Log(s))
-		for i, v := range x {
-			y[i] = v - m - ls
-		}
-		return
-	}
-	for i, v := range x {
-		e := kernels.Exp32(v - m)
-		y[i] = e
-		s += float64(e)
-	}
-	r := float32(1 / s)
-	for i := range y {
-		y[i] *= r
-	}
-}
+// redSoftmaxRow32 normalizes one row (kernels.SoftmaxRow; y may be x).
+func redSoftmaxRow32(x, y []float32, log bool) { kernels.SoftmaxRow(y, x, log) }
 
 func redSoftmaxRow64(x, y []float64, log bool) {
 	m := x[0]

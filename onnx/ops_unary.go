@@ -16,6 +16,9 @@ import (
 // Float kernels work on float32 slices (float16/bfloat16 are widened in
 // small chunks, computed in float32 and rounded once); float64 uses a scalar
 // float64 function. Large tensors are split over ec.Threads goroutines.
+// Exp, Tanh, Erf, Sigmoid and Gelu use the vectorised kernels of package
+// kernels (kernels.ExpF32 …), which stay within a few ulp of the scalar
+// kernels.Exp32/Tanh32/Erf32.
 
 // mathUnaryOp describes one elementwise op.
 type mathUnaryOp struct {
@@ -71,7 +74,7 @@ func init() {
 		f64: func(x float64) float64 { return 1 / x },
 	}))
 	reg("Exp", 1, 0, mathUnaryFactory(mathUnaryOp{
-		f32: mathMap32(kernels.Exp32),
+		f32: kernels.ExpF32,
 		f64: math.Exp,
 	}))
 	reg("Log", 1, 0, mathUnaryFactory(mathUnaryOp{f32: mathVia64(math.Log), f64: math.Log}))
@@ -81,9 +84,9 @@ func init() {
 	reg("Round", 1, 0, mathUnaryFactory(mathUnaryOp{f32: mathVia64(math.RoundToEven), f64: math.RoundToEven}))
 	reg("Sin", 1, 0, mathUnaryFactory(mathUnaryOp{f32: mathVia64(math.Sin), f64: math.Sin}))
 	reg("Cos", 1, 0, mathUnaryFactory(mathUnaryOp{f32: mathVia64(math.Cos), f64: math.Cos}))
-	reg("Tanh", 1, 0, mathUnaryFactory(mathUnaryOp{f32: mathTanhSlice32, f64: math.Tanh}))
-	reg("Erf", 1, 0, mathUnaryFactory(mathUnaryOp{f32: mathErfSlice32, f64: math.Erf}))
-	reg("Sigmoid", 1, 0, mathUnaryFactory(mathUnaryOp{f32: mathSigmoidSlice32, f64: mathSigmoid64}))
+	reg("Tanh", 1, 0, mathUnaryFactory(mathUnaryOp{f32: kernels.TanhF32, f64: math.Tanh}))
+	reg("Erf", 1, 0, mathUnaryFactory(mathUnaryOp{f32: kernels.ErfF32, f64: math.Erf}))
+	reg("Sigmoid", 1, 0, mathUnaryFactory(mathUnaryOp{f32: kernels.SigmoidF32, f64: mathSigmoid64}))
 	reg("Relu", 1, 0, mathUnaryFactory(mathUnaryOp{
 		f32: mathReluSlice32,
 		f64: func(x float64) float64 {
@@ -238,6 +241,12 @@ func mathHalfMap(threads int, dt tensor.DType, src, dst []uint16, f func(dst, sr
 		for s := lo; s < hi; s += len(buf) {
 			e := min(s+len(buf), hi)
 			b := buf[:e-s]
+			if dt == tensor.Float16 { // vector conversions (F16C, fcvtl/fcvtn)
+				kernels.F16ToF32(b, src[s:e])
+				f(b, b)
+				kernels.F32ToF16(dst[s:e], b)
+				continue
+			}
 			for i := range b {
 				b[i] = widen(src[s+i])
 			}
@@ -298,18 +307,8 @@ func mathReluSlice32(dst, src []float32) {
 	}
 }
 
-func mathSigmoidSlice32(dst, src []float32) {
-	dst = dst[:len(src)]
-	for i, x := range src {
-		// e = exp(-|x|) never overflows; for x < 0, sigmoid = e/(1+e).
-		e := kernels.Exp32(-math.Float32frombits(math.Float32bits(x) &^ (1 << 31)))
-		r := 1 / (1 + e)
-		if x < 0 {
-			r *= e
-		}
-		dst[i] = r
-	}
-}
+// mathSigmoidSlice32 is 1/(1+exp(-x)) (kernels.SigmoidF32).
+func mathSigmoidSlice32(dst, src []float32) { kernels.SigmoidF32(dst, src) }
 
 func mathSigmoid64(x float64) float64 {
 	if x >= 0 {
@@ -317,20 +316,6 @@ func mathSigmoid64(x float64) float64 {
 	}
 	e := math.Exp(x)
 	return e / (1 + e)
-}
-
-func mathTanhSlice32(dst, src []float32) {
-	dst = dst[:len(src)]
-	for i, x := range src {
-		dst[i] = kernels.Tanh32(x)
-	}
-}
-
-func mathErfSlice32(dst, src []float32) {
-	dst = dst[:len(src)]
-	for i, x := range src {
-		dst[i] = kernels.Erf32(x)
-	}
 }
 
 func mathSoftplus64(x float64) float64 {
@@ -401,17 +386,9 @@ func mathGeluFactory(n *graph.Node, _ int) (graph.Kernel, error) {
 	}
 }
 
-func mathGeluSlice32(dst, src []float32) {
-	dst = dst[:len(src)]
-	for i, x := range src {
-		if x > -2 {
-			dst[i] = 0.5 * x * (1 + kernels.Erf32(x*math.Sqrt2/2))
-		} else {
-			// 1+erf(x/√2) cancels: use erfc.
-			dst[i] = float32(0.5 * float64(x) * math.Erfc(-float64(x)*(math.Sqrt2/2)))
-		}
-	}
-}
+// mathGeluSlice32 is the exact GELU (kernels.GeluF32: erf form, erfc where
+// 1+erf(x/√2) cancels).
+func mathGeluSlice32(dst, src []float32) { kernels.GeluF32(dst, src) }
 
 func mathGelu64(x float64) float64 { return 0.5 * x * math.Erfc(-x*(math.Sqrt2/2)) }
 
