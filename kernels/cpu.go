@@ -21,6 +21,7 @@ type Set struct {
 	// while packing fp16 operands.
 	h2f  func(dst []float32, src []uint16)
 	f16c bool // h2f uses F16C VCVTPH2PS
+	attn *faImpl
 }
 
 // sets lists every usable set, generic first; filled once in init.
@@ -35,6 +36,9 @@ var envErr error
 func init() {
 	arch, def := archSets()
 	sets = append([]*Set{genericSet()}, arch...)
+	for _, s := range arch {
+		faPlug(s)
+	}
 	active.Store(sets[len(sets)-1])
 	if def != "" {
 		_, _ = Use(def)
@@ -55,7 +59,7 @@ func useEnv(v string) error {
 
 // genericSet is the pure-Go set (the oracle for every other set).
 func genericSet() *Set {
-	return &Set{Name: "generic", gemm: gemmGeneric, h2f: h2fGeneric}
+	return &Set{Name: "generic", gemm: gemmGeneric, h2f: h2fGeneric, attn: &faGeneric}
 }
 
 // Sets returns the names of the kernel sets this CPU and build can run,

@@ -1,0 +1,5 @@
+//go:build !noasm && !purego && gc
+
+package kernels
+
+func faPlug(s *Set) { s.attn = &faGeneric }

@@ -1,0 +1,550 @@
+//go:build !noasm && !purego && gc
+
+#include "textflag.h"
+
+// Attention kernels, AVX2 + FMA (hand-written; the pure-Go twins are in
+// attention_generic.go). Constants are replicated eight times (faA*<>) so
+// they can be FMA memory operands.
+
+// FA_EXP_AVX2 sets X = exp(X) for eight floats, Cephes expf as Exp32:
+//
+//	m := X < lo                        // underflow (and -Inf): result 0
+//	x := min(hi, max(lo, X))           // NaN propagates
+//	n := floor(x*log2e + 0.5)
+//	r := x - n*c1 - n*c2               // ln2 = c1 + c2
+//	y := ((((p0*r+p1)*r+p2)*r+p3)*r+p4)*r+p5
+//	y = y*r*r + r + 1
+//	X = m ? 0 : y * 2^n
+//
+// M, F, Z and Y are clobbered.
+#define FA_EXP_AVX2(X, M, F, Z, Y) \
+	VMOVUPS faALo<>(SB), Y \
+	VCMPPS $1, Y, X, M \
+	VMAXPS X, Y, X \
+	VMOVUPS faAHi<>(SB), Y \
+	VMINPS X, Y, X \
+	VMOVUPS faALog2e<>(SB), F \
+	VFMADD213PS faAHalf<>(SB), X, F \
+	VROUNDPS $1, F, F \
+	VFNMADD231PS faAC1<>(SB), F, X \
+	VFNMADD231PS faAC2<>(SB), F, X \
+	VMULPS X, X, Z \
+	VMOVUPS faAP0<>(SB), Y \
+	VFMADD213PS faAP1<>(SB), X, Y \
+	VFMADD213PS faAP2<>(SB), X, Y \
+	VFMADD213PS faAP3<>(SB), X, Y \
+	VFMADD213PS faAP4<>(SB), X, Y \
+	VFMADD213PS faAP5<>(SB), X, Y \
+	VFMADD213PS X, Z, Y \
+	VADDPS faAOne<>(SB), Y, Y \
+	VCVTTPS2DQ F, F \
+	VPADDD faABias<>(SB), F, F \
+	VPSLLD $23, F, F \
+	VMULPS F, Y, X \
+	VANDNPS X, M, X
+
+// func faKern4x24AVX2(kc int, a *float32, ais, aps int, b *float32, ldb int, c *float32, ldc int, scale *float32)
+// acc[i][j] = sum_p a[i*ais+p*aps] * b[p*ldb+j]  (i < 4, j < 24, p < kc in order, fused)
+// c[i*ldc+j] = acc[i][j] (scale nil) or c[i*ldc+j]*scale[j] + acc[i][j] (fused).
+// Accumulators: row i in Y(3i)..Y(3i+2); B row in Y12..Y14; broadcast A in Y15.
+TEXT ·faKern4x24AVX2(SB), NOSPLIT, $0-72
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ ais+16(FP), R8
+	SHLQ $2, R8             // R8 = ais bytes
+	MOVQ aps+24(FP), R10
+	SHLQ $2, R10            // R10 = aps bytes
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), R11
+	SHLQ $2, R11            // R11 = ldb bytes
+	MOVQ c+48(FP), DI
+	MOVQ ldc+56(FP), R12
+	SHLQ $2, R12            // R12 = ldc bytes
+	MOVQ scale+64(FP), R9
+	LEAQ (SI)(R8*2), BX     // BX = &a[2*ais] (rows 2, 3)
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+kloop:
+	// acc[i][:] += a[i*ais+p*aps] * b[p*ldb:][:24]
+	VMOVUPS (DX), Y12
+	VMOVUPS 32(DX), Y13
+	VMOVUPS 64(DX), Y14
+	VBROADCASTSS (SI), Y15
+	VFMADD231PS Y12, Y15, Y0
+	VFMADD231PS Y13, Y15, Y1
+	VFMADD231PS Y14, Y15, Y2
+	VBROADCASTSS (SI)(R8*1), Y15
+	VFMADD231PS Y12, Y15, Y3
+	VFMADD231PS Y13, Y15, Y4
+	VFMADD231PS Y14, Y15, Y5
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS Y12, Y15, Y6
+	VFMADD231PS Y13, Y15, Y7
+	VFMADD231PS Y14, Y15, Y8
+	VBROADCASTSS (BX)(R8*1), Y15
+	VFMADD231PS Y12, Y15, Y9
+	VFMADD231PS Y13, Y15, Y10
+	VFMADD231PS Y14, Y15, Y11
+	ADDQ R10, SI
+	ADDQ R10, BX
+	ADDQ R11, DX
+	DECQ CX
+	JNZ  kloop
+	LEAQ (DI)(R12*2), BX    // BX = C row 2
+	TESTQ R9, R9
+	JZ   kstore
+	// c[i][:] = c[i][:]*scale[:] + acc[i][:]
+	VMOVUPS (R9), Y12
+	VMOVUPS 32(R9), Y13
+	VMOVUPS 64(R9), Y14
+	VMOVUPS (DI), Y15
+	VFMADD213PS Y0, Y12, Y15
+	VMOVUPS Y15, (DI)
+	VMOVUPS 32(DI), Y15
+	VFMADD213PS Y1, Y13, Y15
+	VMOVUPS Y15, 32(DI)
+	VMOVUPS 64(DI), Y15
+	VFMADD213PS Y2, Y14, Y15
+	VMOVUPS Y15, 64(DI)
+	VMOVUPS (DI)(R12*1), Y15
+	VFMADD213PS Y3, Y12, Y15
+	VMOVUPS Y15, (DI)(R12*1)
+	VMOVUPS 32(DI)(R12*1), Y15
+	VFMADD213PS Y4, Y13, Y15
+	VMOVUPS Y15, 32(DI)(R12*1)
+	VMOVUPS 64(DI)(R12*1), Y15
+	VFMADD213PS Y5, Y14, Y15
+	VMOVUPS Y15, 64(DI)(R12*1)
+	VMOVUPS (BX), Y15
+	VFMADD213PS Y6, Y12, Y15
+	VMOVUPS Y15, (BX)
+	VMOVUPS 32(BX), Y15
+	VFMADD213PS Y7, Y13, Y15
+	VMOVUPS Y15, 32(BX)
+	VMOVUPS 64(BX), Y15
+	VFMADD213PS Y8, Y14, Y15
+	VMOVUPS Y15, 64(BX)
+	VMOVUPS (BX)(R12*1), Y15
+	VFMADD213PS Y9, Y12, Y15
+	VMOVUPS Y15, (BX)(R12*1)
+	VMOVUPS 32(BX)(R12*1), Y15
+	VFMADD213PS Y10, Y13, Y15
+	VMOVUPS Y15, 32(BX)(R12*1)
+	VMOVUPS 64(BX)(R12*1), Y15
+	VFMADD213PS Y11, Y14, Y15
+	VMOVUPS Y15, 64(BX)(R12*1)
+	VZEROUPPER
+	RET
+kstore:
+	// c[i][:] = acc[i][:]
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, (DI)(R12*1)
+	VMOVUPS Y4, 32(DI)(R12*1)
+	VMOVUPS Y5, 64(DI)(R12*1)
+	VMOVUPS Y6, (BX)
+	VMOVUPS Y7, 32(BX)
+	VMOVUPS Y8, 64(BX)
+	VMOVUPS Y9, (BX)(R12*1)
+	VMOVUPS Y10, 32(BX)(R12*1)
+	VMOVUPS Y11, 64(BX)(R12*1)
+	VZEROUPPER
+	RET
+
+// func faSoftmaxAVX2(s *float32, lds, rows, cols int, m, l, alpha *float32)
+// faSoftmaxGeneric for eight columns at a time (rows >= 1, cols % 8 == 0):
+//
+//	for each block of 8 columns:
+//		mx := max(m, s[0..rows-1])           // vertical
+//		use := mx == -Inf ? 0 : mx
+//		alpha = exp(m - use)
+//		sum := 0; for i { s[i] = exp(s[i] - use); sum += s[i] }
+//		l = l*alpha + sum (fused); m = mx
+TEXT ·faSoftmaxAVX2(SB), NOSPLIT, $0-56
+	MOVQ s+0(FP), SI
+	MOVQ lds+8(FP), R8
+	SHLQ $2, R8
+	MOVQ rows+16(FP), R9
+	MOVQ cols+24(FP), R10
+	SHRQ $3, R10
+	JZ   sdone
+	MOVQ m+32(FP), R11
+	MOVQ l+40(FP), R12
+	MOVQ alpha+48(FP), R13
+	VMOVUPS faANegInf<>(SB), Y15
+scol:
+	VMOVUPS (R11), Y0       // Y0 = m (old)
+	VMOVAPS Y0, Y1          // Y1 = running max
+	MOVQ SI, DI
+	MOVQ R9, CX
+smax:
+	VMAXPS (DI), Y1, Y1
+	ADDQ R8, DI
+	DECQ CX
+	JNZ  smax
+	VMOVUPS Y1, (R11)       // m = mx
+	VCMPPS $0, Y15, Y1, Y2  // Y2 = mx == -Inf
+	VANDNPS Y1, Y2, Y1      // Y1 = use
+	VSUBPS Y1, Y0, Y0       // Y0 = m - use
+	FA_EXP_AVX2(Y0, Y3, Y4, Y5, Y6)
+	VMOVUPS Y0, (R13)       // alpha
+	VXORPS Y7, Y7, Y7       // Y7 = sum
+	MOVQ SI, DI
+	MOVQ R9, CX
+sexp:
+	VMOVUPS (DI), Y8
+	VSUBPS Y1, Y8, Y8
+	FA_EXP_AVX2(Y8, Y3, Y4, Y5, Y6)
+	VMOVUPS Y8, (DI)
+	VADDPS Y8, Y7, Y7
+	ADDQ R8, DI
+	DECQ CX
+	JNZ  sexp
+	VMOVUPS (R12), Y8
+	VFMADD213PS Y7, Y0, Y8  // l = l*alpha + sum
+	VMOVUPS Y8, (R12)
+	ADDQ $32, SI
+	ADDQ $32, R11
+	ADDQ $32, R12
+	ADDQ $32, R13
+	DECQ R10
+	JNZ  scol
+	VZEROUPPER
+sdone:
+	RET
+
+// func faExpSumAVX2(dst, src *float32, n int, sub float32) float32
+// for i < n&^7 { dst[i] = exp(src[i] - sub) }; returns their sum (eight
+// lane sums in index order, then a fixed pairwise reduction).
+TEXT ·faExpSumAVX2(SB), NOSPLIT, $0-36
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $3, CX
+	VBROADCASTSS sub+24(FP), Y9
+	VXORPS Y7, Y7, Y7
+	TESTQ CX, CX
+	JZ   esum
+eloop:
+	VMOVUPS (SI), Y8
+	VSUBPS Y9, Y8, Y8
+	FA_EXP_AVX2(Y8, Y3, Y4, Y5, Y6)
+	VMOVUPS Y8, (DI)
+	VADDPS Y8, Y7, Y7
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  eloop
+esum:
+	VEXTRACTF128 $1, Y7, X8
+	VADDPS X8, X7, X7
+	VHADDPS X7, X7, X7
+	VHADDPS X7, X7, X7
+	VMOVSS X7, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// func faDotAVX2(out, q, k *float32, ldk, n, d int)
+// out[j] = sum_t q[t] * k[j*ldk+t] for j < n, t < d (d % 8 == 0, d >= 8):
+// eight lane sums per key in t order (fused), then a fixed reduction; four
+// keys at a time.
+TEXT ·faDotAVX2(SB), NOSPLIT, $0-48
+	MOVQ out+0(FP), DI
+	MOVQ q+8(FP), SI
+	MOVQ k+16(FP), DX
+	MOVQ ldk+24(FP), R8
+	SHLQ $2, R8
+	MOVQ n+32(FP), R9
+	MOVQ d+40(FP), R10
+	SHLQ $2, R10
+dfour:
+	CMPQ R9, $4
+	JLT  done1
+	LEAQ (DX)(R8*1), BX
+	LEAQ (DX)(R8*2), R11
+	LEAQ (BX)(R8*2), R12
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	XORQ AX, AX
+dloop4:
+	VMOVUPS (SI)(AX*1), Y4
+	VFMADD231PS (DX)(AX*1), Y4, Y0
+	VFMADD231PS (BX)(AX*1), Y4, Y1
+	VFMADD231PS (R11)(AX*1), Y4, Y2
+	VFMADD231PS (R12)(AX*1), Y4, Y3
+	ADDQ $32, AX
+	CMPQ AX, R10
+	JLT  dloop4
+	VHADDPS Y1, Y0, Y0
+	VHADDPS Y3, Y2, Y2
+	VHADDPS Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VMOVUPS X0, (DI)
+	ADDQ $16, DI
+	LEAQ (DX)(R8*4), DX
+	SUBQ $4, R9
+	JMP  dfour
+done1:
+	TESTQ R9, R9
+	JZ   ddone
+	VXORPS Y0, Y0, Y0
+	XORQ AX, AX
+dloop1:
+	VMOVUPS (SI)(AX*1), Y4
+	VFMADD231PS (DX)(AX*1), Y4, Y0
+	ADDQ $32, AX
+	CMPQ AX, R10
+	JLT  dloop1
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	VMOVSS X0, (DI)
+	ADDQ $4, DI
+	ADDQ R8, DX
+	DECQ R9
+	JMP  done1
+ddone:
+	VZEROUPPER
+	RET
+
+// func faGemvAVX2(c, a, b *float32, ldb, kc, n int, add bool, alpha float32)
+// c[j] = (add ? c[j]*alpha : 0) + sum_p a[p] * b[p*ldb+j] for j < n
+// (n % 8 == 0), p < kc (kc >= 1) in order, fused; 64 columns at a time.
+TEXT ·faGemvAVX2(SB), NOSPLIT, $0-56
+	MOVQ c+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ ldb+24(FP), R8
+	SHLQ $2, R8
+	MOVQ kc+32(FP), R9
+	MOVQ n+40(FP), R10
+	MOVBLZX add+48(FP), R11
+	VBROADCASTSS alpha+52(FP), Y15
+g64:
+	CMPQ R10, $64
+	JLT  g8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ SI, AX
+	MOVQ DX, BX
+	MOVQ R9, CX
+gp64:
+	VBROADCASTSS (AX), Y8
+	VFMADD231PS (BX), Y8, Y0
+	VFMADD231PS 32(BX), Y8, Y1
+	VFMADD231PS 64(BX), Y8, Y2
+	VFMADD231PS 96(BX), Y8, Y3
+	VFMADD231PS 128(BX), Y8, Y4
+	VFMADD231PS 160(BX), Y8, Y5
+	VFMADD231PS 192(BX), Y8, Y6
+	VFMADD231PS 224(BX), Y8, Y7
+	ADDQ $4, AX
+	ADDQ R8, BX
+	DECQ CX
+	JNZ  gp64
+	TESTQ R11, R11
+	JZ   gs64
+	VFMADD231PS (DI), Y15, Y0
+	VFMADD231PS 32(DI), Y15, Y1
+	VFMADD231PS 64(DI), Y15, Y2
+	VFMADD231PS 96(DI), Y15, Y3
+	VFMADD231PS 128(DI), Y15, Y4
+	VFMADD231PS 160(DI), Y15, Y5
+	VFMADD231PS 192(DI), Y15, Y6
+	VFMADD231PS 224(DI), Y15, Y7
+gs64:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS Y4, 128(DI)
+	VMOVUPS Y5, 160(DI)
+	VMOVUPS Y6, 192(DI)
+	VMOVUPS Y7, 224(DI)
+	ADDQ $256, DI
+	ADDQ $256, DX
+	SUBQ $64, R10
+	JMP  g64
+g8:
+	TESTQ R10, R10
+	JZ   gdone
+	VXORPS Y0, Y0, Y0
+	MOVQ SI, AX
+	MOVQ DX, BX
+	MOVQ R9, CX
+gp8:
+	VBROADCASTSS (AX), Y8
+	VFMADD231PS (BX), Y8, Y0
+	ADDQ $4, AX
+	ADDQ R8, BX
+	DECQ CX
+	JNZ  gp8
+	TESTQ R11, R11
+	JZ   gs8
+	VFMADD231PS (DI), Y15, Y0
+gs8:
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	ADDQ $32, DX
+	SUBQ $8, R10
+	JMP  g8
+gdone:
+	VZEROUPPER
+	RET
+
+DATA faALo<>+0(SB)/4, $0xc2aeac4f
+DATA faALo<>+4(SB)/4, $0xc2aeac4f
+DATA faALo<>+8(SB)/4, $0xc2aeac4f
+DATA faALo<>+12(SB)/4, $0xc2aeac4f
+DATA faALo<>+16(SB)/4, $0xc2aeac4f
+DATA faALo<>+20(SB)/4, $0xc2aeac4f
+DATA faALo<>+24(SB)/4, $0xc2aeac4f
+DATA faALo<>+28(SB)/4, $0xc2aeac4f
+GLOBL faALo<>(SB), RODATA|NOPTR, $32
+DATA faAHi<>+0(SB)/4, $0x42b0c0a5
+DATA faAHi<>+4(SB)/4, $0x42b0c0a5
+DATA faAHi<>+8(SB)/4, $0x42b0c0a5
+DATA faAHi<>+12(SB)/4, $0x42b0c0a5
+DATA faAHi<>+16(SB)/4, $0x42b0c0a5
+DATA faAHi<>+20(SB)/4, $0x42b0c0a5
+DATA faAHi<>+24(SB)/4, $0x42b0c0a5
+DATA faAHi<>+28(SB)/4, $0x42b0c0a5
+GLOBL faAHi<>(SB), RODATA|NOPTR, $32
+DATA faALog2e<>+0(SB)/4, $0x3fb8aa3b
+DATA faALog2e<>+4(SB)/4, $0x3fb8aa3b
+DATA faALog2e<>+8(SB)/4, $0x3fb8aa3b
+DATA faALog2e<>+12(SB)/4, $0x3fb8aa3b
+DATA faALog2e<>+16(SB)/4, $0x3fb8aa3b
+DATA faALog2e<>+20(SB)/4, $0x3fb8aa3b
+DATA faALog2e<>+24(SB)/4, $0x3fb8aa3b
+DATA faALog2e<>+28(SB)/4, $0x3fb8aa3b
+GLOBL faALog2e<>(SB), RODATA|NOPTR, $32
+DATA faAHalf<>+0(SB)/4, $0x3f000000
+DATA faAHalf<>+4(SB)/4, $0x3f000000
+DATA faAHalf<>+8(SB)/4, $0x3f000000
+DATA faAHalf<>+12(SB)/4, $0x3f000000
+DATA faAHalf<>+16(SB)/4, $0x3f000000
+DATA faAHalf<>+20(SB)/4, $0x3f000000
+DATA faAHalf<>+24(SB)/4, $0x3f000000
+DATA faAHalf<>+28(SB)/4, $0x3f000000
+GLOBL faAHalf<>(SB), RODATA|NOPTR, $32
+DATA faAC1<>+0(SB)/4, $0x3f318000
+DATA faAC1<>+4(SB)/4, $0x3f318000
+DATA faAC1<>+8(SB)/4, $0x3f318000
+DATA faAC1<>+12(SB)/4, $0x3f318000
+DATA faAC1<>+16(SB)/4, $0x3f318000
+DATA faAC1<>+20(SB)/4, $0x3f318000
+DATA faAC1<>+24(SB)/4, $0x3f318000
+DATA faAC1<>+28(SB)/4, $0x3f318000
+GLOBL faAC1<>(SB), RODATA|NOPTR, $32
+DATA faAC2<>+0(SB)/4, $0xb95e8083
+DATA faAC2<>+4(SB)/4, $0xb95e8083
+DATA faAC2<>+8(SB)/4, $0xb95e8083
+DATA faAC2<>+12(SB)/4, $0xb95e8083
+DATA faAC2<>+16(SB)/4, $0xb95e8083
+DATA faAC2<>+20(SB)/4, $0xb95e8083
+DATA faAC2<>+24(SB)/4, $0xb95e8083
+DATA faAC2<>+28(SB)/4, $0xb95e8083
+GLOBL faAC2<>(SB), RODATA|NOPTR, $32
+DATA faAP0<>+0(SB)/4, $0x39506967
+DATA faAP0<>+4(SB)/4, $0x39506967
+DATA faAP0<>+8(SB)/4, $0x39506967
+DATA faAP0<>+12(SB)/4, $0x39506967
+DATA faAP0<>+16(SB)/4, $0x39506967
+DATA faAP0<>+20(SB)/4, $0x39506967
+DATA faAP0<>+24(SB)/4, $0x39506967
+DATA faAP0<>+28(SB)/4, $0x39506967
+GLOBL faAP0<>(SB), RODATA|NOPTR, $32
+DATA faAP1<>+0(SB)/4, $0x3ab743ce
+DATA faAP1<>+4(SB)/4, $0x3ab743ce
+DATA faAP1<>+8(SB)/4, $0x3ab743ce
+DATA faAP1<>+12(SB)/4, $0x3ab743ce
+DATA faAP1<>+16(SB)/4, $0x3ab743ce
+DATA faAP1<>+20(SB)/4, $0x3ab743ce
+DATA faAP1<>+24(SB)/4, $0x3ab743ce
+DATA faAP1<>+28(SB)/4, $0x3ab743ce
+GLOBL faAP1<>(SB), RODATA|NOPTR, $32
+DATA faAP2<>+0(SB)/4, $0x3c088908
+DATA faAP2<>+4(SB)/4, $0x3c088908
+DATA faAP2<>+8(SB)/4, $0x3c088908
+DATA faAP2<>+12(SB)/4, $0x3c088908
+DATA faAP2<>+16(SB)/4, $0x3c088908
+DATA faAP2<>+20(SB)/4, $0x3c088908
+DATA faAP2<>+24(SB)/4, $0x3c088908
+DATA faAP2<>+28(SB)/4, $0x3c088908
+GLOBL faAP2<>(SB), RODATA|NOPTR, $32
+DATA faAP3<>+0(SB)/4, $0x3d2aa9c1
+DATA faAP3<>+4(SB)/4, $0x3d2aa9c1
+DATA faAP3<>+8(SB)/4, $0x3d2aa9c1
+DATA faAP3<>+12(SB)/4, $0x3d2aa9c1
+DATA faAP3<>+16(SB)/4, $0x3d2aa9c1
+DATA faAP3<>+20(SB)/4, $0x3d2aa9c1
+DATA faAP3<>+24(SB)/4, $0x3d2aa9c1
+DATA faAP3<>+28(SB)/4, $0x3d2aa9c1
+GLOBL faAP3<>(SB), RODATA|NOPTR, $32
+DATA faAP4<>+0(SB)/4, $0x3e2aaaaa
+DATA faAP4<>+4(SB)/4, $0x3e2aaaaa
+DATA faAP4<>+8(SB)/4, $0x3e2aaaaa
+DATA faAP4<>+12(SB)/4, $0x3e2aaaaa
+DATA faAP4<>+16(SB)/4, $0x3e2aaaaa
+DATA faAP4<>+20(SB)/4, $0x3e2aaaaa
+DATA faAP4<>+24(SB)/4, $0x3e2aaaaa
+DATA faAP4<>+28(SB)/4, $0x3e2aaaaa
+GLOBL faAP4<>(SB), RODATA|NOPTR, $32
+DATA faAP5<>+0(SB)/4, $0x3f000000
+DATA faAP5<>+4(SB)/4, $0x3f000000
+DATA faAP5<>+8(SB)/4, $0x3f000000
+DATA faAP5<>+12(SB)/4, $0x3f000000
+DATA faAP5<>+16(SB)/4, $0x3f000000
+DATA faAP5<>+20(SB)/4, $0x3f000000
+DATA faAP5<>+24(SB)/4, $0x3f000000
+DATA faAP5<>+28(SB)/4, $0x3f000000
+GLOBL faAP5<>(SB), RODATA|NOPTR, $32
+DATA faAOne<>+0(SB)/4, $0x3f800000
+DATA faAOne<>+4(SB)/4, $0x3f800000
+DATA faAOne<>+8(SB)/4, $0x3f800000
+DATA faAOne<>+12(SB)/4, $0x3f800000
+DATA faAOne<>+16(SB)/4, $0x3f800000
+DATA faAOne<>+20(SB)/4, $0x3f800000
+DATA faAOne<>+24(SB)/4, $0x3f800000
+DATA faAOne<>+28(SB)/4, $0x3f800000
+GLOBL faAOne<>(SB), RODATA|NOPTR, $32
+DATA faABias<>+0(SB)/4, $0x0000007f
+DATA faABias<>+4(SB)/4, $0x0000007f
+DATA faABias<>+8(SB)/4, $0x0000007f
+DATA faABias<>+12(SB)/4, $0x0000007f
+DATA faABias<>+16(SB)/4, $0x0000007f
+DATA faABias<>+20(SB)/4, $0x0000007f
+DATA faABias<>+24(SB)/4, $0x0000007f
+DATA faABias<>+28(SB)/4, $0x0000007f
+GLOBL faABias<>(SB), RODATA|NOPTR, $32
+DATA faANegInf<>+0(SB)/4, $0xff800000
+DATA faANegInf<>+4(SB)/4, $0xff800000
+DATA faANegInf<>+8(SB)/4, $0xff800000
+DATA faANegInf<>+12(SB)/4, $0xff800000
+DATA faANegInf<>+16(SB)/4, $0xff800000
+DATA faANegInf<>+20(SB)/4, $0xff800000
+DATA faANegInf<>+24(SB)/4, $0xff800000
+DATA faANegInf<>+28(SB)/4, $0xff800000
+GLOBL faANegInf<>(SB), RODATA|NOPTR, $32

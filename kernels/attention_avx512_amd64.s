@@ -1,0 +1,462 @@
+//go:build !noasm && !purego && gc
+
+#include "textflag.h"
+
+// Attention kernels, AVX-512 F/DQ (hand-written; the pure-Go twins are in
+// attention_generic.go). Constants are scalars (faZ*<>) used through
+// embedded broadcasts.
+
+// FA_EXP_AVX512 sets X = exp(X) for sixteen floats; the algorithm of
+// FA_EXP_AVX2 (Cephes expf as Exp32, results below 2^-126 flushed to 0,
+// NaN propagates). F, Z and Y are clobbered, and K1.
+#define FA_EXP_AVX512(X, F, Z, Y) \
+	VBROADCASTSS faZLo<>(SB), Y \
+	VCMPPS $1, Y, X, K1 \
+	VMAXPS X, Y, X \
+	VBROADCASTSS faZHi<>(SB), Y \
+	VMINPS X, Y, X \
+	VBROADCASTSS faZLog2e<>(SB), F \
+	VFMADD213PS.BCST faZHalf<>(SB), X, F \
+	VRNDSCALEPS $1, F, F \
+	VFNMADD231PS.BCST faZC1<>(SB), F, X \
+	VFNMADD231PS.BCST faZC2<>(SB), F, X \
+	VMULPS X, X, Z \
+	VBROADCASTSS faZP0<>(SB), Y \
+	VFMADD213PS.BCST faZP1<>(SB), X, Y \
+	VFMADD213PS.BCST faZP2<>(SB), X, Y \
+	VFMADD213PS.BCST faZP3<>(SB), X, Y \
+	VFMADD213PS.BCST faZP4<>(SB), X, Y \
+	VFMADD213PS.BCST faZP5<>(SB), X, Y \
+	VFMADD213PS X, Z, Y \
+	VADDPS.BCST faZOne<>(SB), Y, Y \
+	VCVTTPS2DQ F, F \
+	VPADDD.BCST faZBias<>(SB), F, F \
+	VPSLLD $23, F, F \
+	VMULPS F, Y, X \
+	VXORPS X, X, K1, X
+
+// func faKern8x32AVX512(kc int, a *float32, ais, aps int, b *float32, ldb int, c *float32, ldc int, scale *float32)
+// acc[i][j] = sum_p a[i*ais+p*aps] * b[p*ldb+j]  (i < 8, j < 32, p < kc in order, fused)
+// c[i*ldc+j] = acc[i][j] (scale nil) or c[i*ldc+j]*scale[j] + acc[i][j] (fused).
+// Accumulators: row i in Z(2i), Z(2i+1); B row in Z16, Z17; broadcasts in Z18..Z25.
+// Row i of A is at SI + i*ais: SI, SI+R8, SI+2R8, BX, SI+4R8, BX+2R8, SI+2R13, BX+4R8
+// with BX = SI+3R8 and R13 = 3R8.
+TEXT ·faKern8x32AVX512(SB), NOSPLIT, $0-72
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ ais+16(FP), R8
+	SHLQ $2, R8
+	MOVQ aps+24(FP), R10
+	SHLQ $2, R10
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), R11
+	SHLQ $2, R11
+	MOVQ c+48(FP), DI
+	MOVQ ldc+56(FP), R12
+	SHLQ $2, R12
+	MOVQ scale+64(FP), R9
+	LEAQ (R8)(R8*2), R13
+	LEAQ (SI)(R13*1), BX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+zloop:
+	VMOVUPS (DX), Z16
+	VMOVUPS 64(DX), Z17
+	VBROADCASTSS (SI), Z18
+	VBROADCASTSS (SI)(R8*1), Z19
+	VBROADCASTSS (SI)(R8*2), Z20
+	VBROADCASTSS (BX), Z21
+	VBROADCASTSS (SI)(R8*4), Z22
+	VBROADCASTSS (BX)(R8*2), Z23
+	VBROADCASTSS (SI)(R13*2), Z24
+	VBROADCASTSS (BX)(R8*4), Z25
+	VFMADD231PS Z16, Z18, Z0
+	VFMADD231PS Z17, Z18, Z1
+	VFMADD231PS Z16, Z19, Z2
+	VFMADD231PS Z17, Z19, Z3
+	VFMADD231PS Z16, Z20, Z4
+	VFMADD231PS Z17, Z20, Z5
+	VFMADD231PS Z16, Z21, Z6
+	VFMADD231PS Z17, Z21, Z7
+	VFMADD231PS Z16, Z22, Z8
+	VFMADD231PS Z17, Z22, Z9
+	VFMADD231PS Z16, Z23, Z10
+	VFMADD231PS Z17, Z23, Z11
+	VFMADD231PS Z16, Z24, Z12
+	VFMADD231PS Z17, Z24, Z13
+	VFMADD231PS Z16, Z25, Z14
+	VFMADD231PS Z17, Z25, Z15
+	ADDQ R10, SI
+	ADDQ R10, BX
+	ADDQ R11, DX
+	DECQ CX
+	JNZ  zloop
+	// C rows: DI + i*ldc, the same addressing with R12 (BX = DI+3R12, R13 = 3R12)
+	LEAQ (R12)(R12*2), R13
+	LEAQ (DI)(R13*1), BX
+	TESTQ R9, R9
+	JZ   zstore
+	VMOVUPS (R9), Z16
+	VMOVUPS 64(R9), Z17
+#define FA_ZROW(ADDR, ACC, SC) \
+	VMOVUPS ADDR, Z18 \
+	VFMADD213PS ACC, SC, Z18 \
+	VMOVUPS Z18, ADDR
+	FA_ZROW((DI), Z0, Z16)
+	FA_ZROW(64(DI), Z1, Z17)
+	FA_ZROW((DI)(R12*1), Z2, Z16)
+	FA_ZROW(64(DI)(R12*1), Z3, Z17)
+	FA_ZROW((DI)(R12*2), Z4, Z16)
+	FA_ZROW(64(DI)(R12*2), Z5, Z17)
+	FA_ZROW((BX), Z6, Z16)
+	FA_ZROW(64(BX), Z7, Z17)
+	FA_ZROW((DI)(R12*4), Z8, Z16)
+	FA_ZROW(64(DI)(R12*4), Z9, Z17)
+	FA_ZROW((BX)(R12*2), Z10, Z16)
+	FA_ZROW(64(BX)(R12*2), Z11, Z17)
+	FA_ZROW((DI)(R13*2), Z12, Z16)
+	FA_ZROW(64(DI)(R13*2), Z13, Z17)
+	FA_ZROW((BX)(R12*4), Z14, Z16)
+	FA_ZROW(64(BX)(R12*4), Z15, Z17)
+	VZEROUPPER
+	RET
+zstore:
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, (DI)(R12*1)
+	VMOVUPS Z3, 64(DI)(R12*1)
+	VMOVUPS Z4, (DI)(R12*2)
+	VMOVUPS Z5, 64(DI)(R12*2)
+	VMOVUPS Z6, (BX)
+	VMOVUPS Z7, 64(BX)
+	VMOVUPS Z8, (DI)(R12*4)
+	VMOVUPS Z9, 64(DI)(R12*4)
+	VMOVUPS Z10, (BX)(R12*2)
+	VMOVUPS Z11, 64(BX)(R12*2)
+	VMOVUPS Z12, (DI)(R13*2)
+	VMOVUPS Z13, 64(DI)(R13*2)
+	VMOVUPS Z14, (BX)(R12*4)
+	VMOVUPS Z15, 64(BX)(R12*4)
+	VZEROUPPER
+	RET
+
+// func faSoftmaxAVX512(s *float32, lds, rows, cols int, m, l, alpha *float32)
+// faSoftmaxGeneric for sixteen columns at a time (rows >= 1, cols % 16 == 0);
+// see faSoftmaxAVX2.
+TEXT ·faSoftmaxAVX512(SB), NOSPLIT, $0-56
+	MOVQ s+0(FP), SI
+	MOVQ lds+8(FP), R8
+	SHLQ $2, R8
+	MOVQ rows+16(FP), R9
+	MOVQ cols+24(FP), R10
+	SHRQ $4, R10
+	JZ   sdone
+	MOVQ m+32(FP), R11
+	MOVQ l+40(FP), R12
+	MOVQ alpha+48(FP), R13
+	VBROADCASTSS faZNegInf<>(SB), Z15
+scol:
+	VMOVUPS (R11), Z0
+	VMOVAPS Z0, Z1
+	MOVQ SI, DI
+	MOVQ R9, CX
+smax:
+	VMAXPS (DI), Z1, Z1
+	ADDQ R8, DI
+	DECQ CX
+	JNZ  smax
+	VMOVUPS Z1, (R11)
+	VCMPPS $0, Z15, Z1, K2
+	VXORPS Z1, Z1, K2, Z1    // use = 0 where mx == -Inf
+	VSUBPS Z1, Z0, Z0
+	FA_EXP_AVX512(Z0, Z3, Z4, Z5)
+	VMOVUPS Z0, (R13)
+	VPXORD Z7, Z7, Z7
+	MOVQ SI, DI
+	MOVQ R9, CX
+sexp:
+	VMOVUPS (DI), Z8
+	VSUBPS Z1, Z8, Z8
+	FA_EXP_AVX512(Z8, Z3, Z4, Z5)
+	VMOVUPS Z8, (DI)
+	VADDPS Z8, Z7, Z7
+	ADDQ R8, DI
+	DECQ CX
+	JNZ  sexp
+	VMOVUPS (R12), Z8
+	VFMADD213PS Z7, Z0, Z8
+	VMOVUPS Z8, (R12)
+	ADDQ $64, SI
+	ADDQ $64, R11
+	ADDQ $64, R12
+	ADDQ $64, R13
+	DECQ R10
+	JNZ  scol
+	VZEROUPPER
+sdone:
+	RET
+
+// func faExpSumAVX512(dst, src *float32, n int, sub float32) float32
+// for i < n&^15 { dst[i] = exp(src[i] - sub) }; returns their sum (sixteen
+// lane sums in index order, then a fixed pairwise reduction).
+TEXT ·faExpSumAVX512(SB), NOSPLIT, $0-36
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $4, CX
+	VBROADCASTSS sub+24(FP), Z9
+	VPXORD Z7, Z7, Z7
+	TESTQ CX, CX
+	JZ   esum
+eloop:
+	VMOVUPS (SI), Z8
+	VSUBPS Z9, Z8, Z8
+	FA_EXP_AVX512(Z8, Z3, Z4, Z5)
+	VMOVUPS Z8, (DI)
+	VADDPS Z8, Z7, Z7
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  eloop
+esum:
+	VEXTRACTF32X8 $1, Z7, Y8
+	VADDPS Y8, Y7, Y7
+	VEXTRACTF128 $1, Y7, X8
+	VADDPS X8, X7, X7
+	VHADDPS X7, X7, X7
+	VHADDPS X7, X7, X7
+	VMOVSS X7, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// func faDotAVX512(out, q, k *float32, ldk, n, d int)
+// out[j] = sum_t q[t] * k[j*ldk+t] for j < n, t < d (d % 16 == 0, d >= 16):
+// sixteen lane sums per key in t order (fused), then a fixed reduction; four
+// keys at a time.
+TEXT ·faDotAVX512(SB), NOSPLIT, $0-48
+	MOVQ out+0(FP), DI
+	MOVQ q+8(FP), SI
+	MOVQ k+16(FP), DX
+	MOVQ ldk+24(FP), R8
+	SHLQ $2, R8
+	MOVQ n+32(FP), R9
+	MOVQ d+40(FP), R10
+	SHLQ $2, R10
+dfour:
+	CMPQ R9, $4
+	JLT  done1
+	LEAQ (DX)(R8*1), BX
+	LEAQ (DX)(R8*2), R11
+	LEAQ (BX)(R8*2), R12
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	XORQ AX, AX
+dloop4:
+	VMOVUPS (SI)(AX*1), Z4
+	VFMADD231PS (DX)(AX*1), Z4, Z0
+	VFMADD231PS (BX)(AX*1), Z4, Z1
+	VFMADD231PS (R11)(AX*1), Z4, Z2
+	VFMADD231PS (R12)(AX*1), Z4, Z3
+	ADDQ $64, AX
+	CMPQ AX, R10
+	JLT  dloop4
+	VEXTRACTF32X8 $1, Z0, Y4
+	VADDPS Y4, Y0, Y0
+	VEXTRACTF32X8 $1, Z1, Y4
+	VADDPS Y4, Y1, Y1
+	VEXTRACTF32X8 $1, Z2, Y4
+	VADDPS Y4, Y2, Y2
+	VEXTRACTF32X8 $1, Z3, Y4
+	VADDPS Y4, Y3, Y3
+	VHADDPS Y1, Y0, Y0
+	VHADDPS Y3, Y2, Y2
+	VHADDPS Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VMOVUPS X0, (DI)
+	ADDQ $16, DI
+	LEAQ (DX)(R8*4), DX
+	SUBQ $4, R9
+	JMP  dfour
+done1:
+	TESTQ R9, R9
+	JZ   ddone
+	VPXORD Z0, Z0, Z0
+	XORQ AX, AX
+dloop1:
+	VMOVUPS (SI)(AX*1), Z4
+	VFMADD231PS (DX)(AX*1), Z4, Z0
+	ADDQ $64, AX
+	CMPQ AX, R10
+	JLT  dloop1
+	VEXTRACTF32X8 $1, Z0, Y4
+	VADDPS Y4, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	VMOVSS X0, (DI)
+	ADDQ $4, DI
+	ADDQ R8, DX
+	DECQ R9
+	JMP  done1
+ddone:
+	VZEROUPPER
+	RET
+
+// func faGemvAVX512(c, a, b *float32, ldb, kc, n int, add bool, alpha float32)
+// c[j] = (add ? c[j]*alpha : 0) + sum_p a[p] * b[p*ldb+j] for j < n
+// (n % 16 == 0), p < kc (kc >= 1) in order, fused; 128 columns at a time.
+TEXT ·faGemvAVX512(SB), NOSPLIT, $0-56
+	MOVQ c+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ ldb+24(FP), R8
+	SHLQ $2, R8
+	MOVQ kc+32(FP), R9
+	MOVQ n+40(FP), R10
+	MOVBLZX add+48(FP), R11
+	VBROADCASTSS alpha+52(FP), Z15
+g128:
+	CMPQ R10, $128
+	JLT  g16
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	MOVQ SI, AX
+	MOVQ DX, BX
+	MOVQ R9, CX
+gp128:
+	VBROADCASTSS (AX), Z8
+	VFMADD231PS (BX), Z8, Z0
+	VFMADD231PS 64(BX), Z8, Z1
+	VFMADD231PS 128(BX), Z8, Z2
+	VFMADD231PS 192(BX), Z8, Z3
+	VFMADD231PS 256(BX), Z8, Z4
+	VFMADD231PS 320(BX), Z8, Z5
+	VFMADD231PS 384(BX), Z8, Z6
+	VFMADD231PS 448(BX), Z8, Z7
+	ADDQ $4, AX
+	ADDQ R8, BX
+	DECQ CX
+	JNZ  gp128
+	TESTQ R11, R11
+	JZ   gs128
+	VFMADD231PS (DI), Z15, Z0
+	VFMADD231PS 64(DI), Z15, Z1
+	VFMADD231PS 128(DI), Z15, Z2
+	VFMADD231PS 192(DI), Z15, Z3
+	VFMADD231PS 256(DI), Z15, Z4
+	VFMADD231PS 320(DI), Z15, Z5
+	VFMADD231PS 384(DI), Z15, Z6
+	VFMADD231PS 448(DI), Z15, Z7
+gs128:
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	ADDQ $512, DI
+	ADDQ $512, DX
+	SUBQ $128, R10
+	JMP  g128
+g16:
+	TESTQ R10, R10
+	JZ   gdone
+	VPXORD Z0, Z0, Z0
+	MOVQ SI, AX
+	MOVQ DX, BX
+	MOVQ R9, CX
+gp16:
+	VBROADCASTSS (AX), Z8
+	VFMADD231PS (BX), Z8, Z0
+	ADDQ $4, AX
+	ADDQ R8, BX
+	DECQ CX
+	JNZ  gp16
+	TESTQ R11, R11
+	JZ   gs16
+	VFMADD231PS (DI), Z15, Z0
+gs16:
+	VMOVUPS Z0, (DI)
+	ADDQ $64, DI
+	ADDQ $64, DX
+	SUBQ $16, R10
+	JMP  g16
+gdone:
+	VZEROUPPER
+	RET
+
+// func faH2FAVX512(dst *float32, src *uint16, n int)
+// for i := 0; i < n&^15; i++ { dst[i] = float32(src[i]) }  (VCVTPH2PS zmm)
+TEXT ·faH2FAVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $4, CX
+	JZ   hdone
+hloop:
+	VCVTPH2PS (SI), Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $32, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  hloop
+	VZEROUPPER
+hdone:
+	RET
+
+DATA faZLo<>+0(SB)/4, $0xc2aeac4f
+GLOBL faZLo<>(SB), RODATA|NOPTR, $4
+DATA faZHi<>+0(SB)/4, $0x42b0c0a5
+GLOBL faZHi<>(SB), RODATA|NOPTR, $4
+DATA faZLog2e<>+0(SB)/4, $0x3fb8aa3b
+GLOBL faZLog2e<>(SB), RODATA|NOPTR, $4
+DATA faZHalf<>+0(SB)/4, $0x3f000000
+GLOBL faZHalf<>(SB), RODATA|NOPTR, $4
+DATA faZC1<>+0(SB)/4, $0x3f318000
+GLOBL faZC1<>(SB), RODATA|NOPTR, $4
+DATA faZC2<>+0(SB)/4, $0xb95e8083
+GLOBL faZC2<>(SB), RODATA|NOPTR, $4
+DATA faZP0<>+0(SB)/4, $0x39506967
+GLOBL faZP0<>(SB), RODATA|NOPTR, $4
+DATA faZP1<>+0(SB)/4, $0x3ab743ce
+GLOBL faZP1<>(SB), RODATA|NOPTR, $4
+DATA faZP2<>+0(SB)/4, $0x3c088908
+GLOBL faZP2<>(SB), RODATA|NOPTR, $4
+DATA faZP3<>+0(SB)/4, $0x3d2aa9c1
+GLOBL faZP3<>(SB), RODATA|NOPTR, $4
+DATA faZP4<>+0(SB)/4, $0x3e2aaaaa
+GLOBL faZP4<>(SB), RODATA|NOPTR, $4
+DATA faZP5<>+0(SB)/4, $0x3f000000
+GLOBL faZP5<>(SB), RODATA|NOPTR, $4
+DATA faZOne<>+0(SB)/4, $0x3f800000
+GLOBL faZOne<>(SB), RODATA|NOPTR, $4
+DATA faZBias<>+0(SB)/4, $0x0000007f
+GLOBL faZBias<>(SB), RODATA|NOPTR, $4
+DATA faZNegInf<>+0(SB)/4, $0xff800000
+GLOBL faZNegInf<>(SB), RODATA|NOPTR, $4
