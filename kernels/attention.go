@@ -50,7 +50,8 @@ import (
 // AttentionMask is an optional additive (F32) or boolean (Bool, true =
 // attend) mask. Element (query i, key j) of head p is at
 // Off + i*LD + j, where Off is that head's offset from Attention.Head; LD 0
-// applies one row to every query. At most one of F32 and Bool is set.
+// applies one row to every query. Rows are read for keys j < Keys of the
+// head only. At most one of F32 and Bool is set.
 type AttentionMask struct {
 	F32  []float32
 	Bool []bool
@@ -203,8 +204,8 @@ func faCheck(a *Attention) {
 			faCheckOp(a.V, h.V, a.Skv, a.Dv)
 		}
 		faCheckOp(a.Out, h.Out, a.Sq, a.Dv)
-		faCheckMask(&a.Mask, h.Mask, a.Sq, a.Skv)
-		faCheckMask(&a.Bias, h.Bias, a.Sq, a.Skv)
+		faCheckMask(&a.Mask, h.Mask, a.Sq, h.Keys) // keys >= Keys are not read
+		faCheckMask(&a.Bias, h.Bias, a.Sq, h.Keys)
 	}
 }
 
@@ -237,6 +238,18 @@ func faWiden(im *faImpl, dst []float32, o Operand, off, n int) {
 		return
 	}
 	im.h2f(dst[:n], o.F16[off:off+n])
+}
+
+// faWidenRows copies rows x cols elements of o (row stride ld, from off)
+// into dst (row stride ldd) as float32, in one run when both are packed.
+func faWidenRows(im *faImpl, dst []float32, ldd int, o Operand, off, ld, rows, cols int) {
+	if ld == cols && ldd == cols {
+		faWiden(im, dst, o, off, rows*cols)
+		return
+	}
+	for i := 0; i < rows; i++ {
+		faWiden(im, dst[i*ldd:i*ldd+cols], o, off+i*ld, cols)
+	}
 }
 
 // faStoreRow writes src (float32) to row i of a's output.
@@ -345,9 +358,7 @@ func faKTile(im *faImpl, a *Attention, h *AttentionHead, ks []float32, j0, nk, n
 	if a.K.F32 != nil && nk == nkp {
 		return a.K.F32[h.K+j0*ld:], ld, 1
 	}
-	for i := 0; i < nk; i++ {
-		faWiden(im, ks[i*D:(i+1)*D], a.K, h.K+(j0+i)*ld, D)
-	}
+	faWidenRows(im, ks, D, a.K, h.K+j0*ld, ld, nk, D)
 	clear(ks[nk*D : nkp*D])
 	return ks, D, 1
 }
@@ -359,10 +370,11 @@ func faVTile(im *faImpl, a *Attention, h *AttentionHead, vs []float32, j0, nk, d
 	if a.V.F32 != nil && Dv == dvp {
 		return a.V.F32[h.V+j0*ld:], 1, ld
 	}
-	for t := 0; t < nk; t++ {
-		d := vs[t*dvp : (t+1)*dvp]
-		faWiden(im, d, a.V, h.V+(j0+t)*ld, Dv)
-		clear(d[Dv:])
+	faWidenRows(im, vs, dvp, a.V, h.V+j0*ld, ld, nk, Dv)
+	if dvp > Dv {
+		for t := 0; t < nk; t++ {
+			clear(vs[t*dvp+Dv : (t+1)*dvp])
+		}
 	}
 	return vs, 1, dvp
 }
@@ -545,9 +557,7 @@ func faDecodeScores(im *faImpl, a *Attention, h *AttentionHead, q, s, tile []flo
 	if kb != nil {
 		kb = kb[h.K+j0*ld:]
 	} else {
-		for j := 0; j < nk; j++ {
-			faWiden(im, tile[j*D:(j+1)*D], a.K, h.K+(j0+j)*ld, D)
-		}
+		faWidenRows(im, tile, D, a.K, h.K+j0*ld, ld, nk, D)
 		kb, ldk = tile, D
 	}
 	if dw > 0 {
@@ -567,11 +577,8 @@ func faDecodeV(im *faImpl, a *Attention, h *AttentionHead, tile []float32, j0, n
 	if a.V.F32 != nil {
 		return a.V.F32[h.V+j0*a.V.LD:], a.V.LD
 	}
-	Dv := a.Dv
-	for j := 0; j < nk; j++ {
-		faWiden(im, tile[j*Dv:(j+1)*Dv], a.V, h.V+(j0+j)*a.V.LD, Dv)
-	}
-	return tile, Dv
+	faWidenRows(im, tile, a.Dv, a.V, h.V+j0*a.V.LD, a.V.LD, nk, a.Dv)
+	return tile, a.Dv
 }
 
 // faMaskRow applies the masks to the scores s of query i, keys j0...

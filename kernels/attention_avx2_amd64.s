@@ -6,42 +6,87 @@
 // attention_generic.go). Constants are replicated eight times (faA*<>) so
 // they can be FMA memory operands.
 
-// FA_EXP_AVX2 sets X = exp(X) for eight floats, Cephes expf as Exp32:
+// FA_EXP_AVX2 sets X = exp(X) for eight floats, Cephes expf as Exp32 with
+// the polynomial evaluated by Estrin's scheme (shorter dependency chain):
 //
-//	m := X < lo                        // underflow (and -Inf): result 0
-//	x := min(hi, max(lo, X))           // NaN propagates
+//	x := min(HI, max(LO, X))           // LO = -88: n = -127 gives 2^n = +0
 //	n := floor(x*log2e + 0.5)
 //	r := x - n*c1 - n*c2               // ln2 = c1 + c2
-//	y := ((((p0*r+p1)*r+p2)*r+p3)*r+p4)*r+p5
-//	y = y*r*r + r + 1
-//	X = m ? 0 : y * 2^n
+//	y := ((p0*r+p1)*z + (p2*r+p3))*z + (p4*r+p5), z = r*r
+//	X = (y*z + r + 1) * 2^n            // 2^n from the exponent bits
 //
-// M, F, Z and Y are clobbered.
-#define FA_EXP_AVX2(X, M, F, Z, Y) \
-	VMOVUPS faALo<>(SB), Y \
-	VCMPPS $1, Y, X, M \
-	VMAXPS X, Y, X \
-	VMOVUPS faAHi<>(SB), Y \
-	VMINPS X, Y, X \
+// -Inf and x < -87.68 give 0; NaN propagates. LO and HI hold the clamps
+// (faALo, faAHi); F, Z, Y and T are clobbered. FA_EXP2_AVX2 is the same
+// on two independent vectors, interleaved.
+#define FA_EXP_AVX2(X, F, Z, Y, T, LO, HI) \
+	VMAXPS X, LO, X \
+	VMINPS X, HI, X \
 	VMOVUPS faALog2e<>(SB), F \
 	VFMADD213PS faAHalf<>(SB), X, F \
 	VROUNDPS $1, F, F \
 	VFNMADD231PS faAC1<>(SB), F, X \
 	VFNMADD231PS faAC2<>(SB), F, X \
-	VMULPS X, X, Z \
-	VMOVUPS faAP0<>(SB), Y \
-	VFMADD213PS faAP1<>(SB), X, Y \
-	VFMADD213PS faAP2<>(SB), X, Y \
-	VFMADD213PS faAP3<>(SB), X, Y \
-	VFMADD213PS faAP4<>(SB), X, Y \
-	VFMADD213PS faAP5<>(SB), X, Y \
-	VFMADD213PS X, Z, Y \
-	VADDPS faAOne<>(SB), Y, Y \
 	VCVTTPS2DQ F, F \
 	VPADDD faABias<>(SB), F, F \
 	VPSLLD $23, F, F \
-	VMULPS F, Y, X \
-	VANDNPS X, M, X
+	VMULPS X, X, Z \
+	VMOVUPS faAP0<>(SB), Y \
+	VFMADD213PS faAP1<>(SB), X, Y \
+	VMOVUPS faAP2<>(SB), T \
+	VFMADD213PS faAP3<>(SB), X, T \
+	VFMADD213PS T, Z, Y \
+	VMOVUPS faAP4<>(SB), T \
+	VFMADD213PS faAP5<>(SB), X, T \
+	VFMADD213PS T, Z, Y \
+	VFMADD213PS X, Z, Y \
+	VADDPS faAOne<>(SB), Y, Y \
+	VMULPS F, Y, X
+
+#define FA_EXP2_AVX2(X1, F1, Z1, Y1, T1, X2, F2, Z2, Y2, T2, LO, HI) \
+	VMAXPS X1, LO, X1 \
+	VMAXPS X2, LO, X2 \
+	VMINPS X1, HI, X1 \
+	VMINPS X2, HI, X2 \
+	VMOVUPS faALog2e<>(SB), F1 \
+	VMOVUPS faALog2e<>(SB), F2 \
+	VFMADD213PS faAHalf<>(SB), X1, F1 \
+	VFMADD213PS faAHalf<>(SB), X2, F2 \
+	VROUNDPS $1, F1, F1 \
+	VROUNDPS $1, F2, F2 \
+	VFNMADD231PS faAC1<>(SB), F1, X1 \
+	VFNMADD231PS faAC1<>(SB), F2, X2 \
+	VFNMADD231PS faAC2<>(SB), F1, X1 \
+	VFNMADD231PS faAC2<>(SB), F2, X2 \
+	VCVTTPS2DQ F1, F1 \
+	VCVTTPS2DQ F2, F2 \
+	VPADDD faABias<>(SB), F1, F1 \
+	VPADDD faABias<>(SB), F2, F2 \
+	VPSLLD $23, F1, F1 \
+	VPSLLD $23, F2, F2 \
+	VMULPS X1, X1, Z1 \
+	VMULPS X2, X2, Z2 \
+	VMOVUPS faAP0<>(SB), Y1 \
+	VMOVUPS faAP0<>(SB), Y2 \
+	VFMADD213PS faAP1<>(SB), X1, Y1 \
+	VFMADD213PS faAP1<>(SB), X2, Y2 \
+	VMOVUPS faAP2<>(SB), T1 \
+	VMOVUPS faAP2<>(SB), T2 \
+	VFMADD213PS faAP3<>(SB), X1, T1 \
+	VFMADD213PS faAP3<>(SB), X2, T2 \
+	VFMADD213PS T1, Z1, Y1 \
+	VFMADD213PS T2, Z2, Y2 \
+	VMOVUPS faAP4<>(SB), T1 \
+	VMOVUPS faAP4<>(SB), T2 \
+	VFMADD213PS faAP5<>(SB), X1, T1 \
+	VFMADD213PS faAP5<>(SB), X2, T2 \
+	VFMADD213PS T1, Z1, Y1 \
+	VFMADD213PS T2, Z2, Y2 \
+	VFMADD213PS X1, Z1, Y1 \
+	VFMADD213PS X2, Z2, Y2 \
+	VADDPS faAOne<>(SB), Y1, Y1 \
+	VADDPS faAOne<>(SB), Y2, Y2 \
+	VMULPS F1, Y1, X1 \
+	VMULPS F2, Y2, X2
 
 // func faKern4x24AVX2(kc int, a *float32, ais, aps int, b *float32, ldb int, c *float32, ldc int, scale *float32)
 // acc[i][j] = sum_p a[i*ais+p*aps] * b[p*ldb+j]  (i < 4, j < 24, p < kc in order, fused)
@@ -166,10 +211,10 @@ kstore:
 // faSoftmaxGeneric for eight columns at a time (rows >= 1, cols % 8 == 0):
 //
 //	for each block of 8 columns:
-//		mx := max(m, s[0..rows-1])           // vertical
+//		mx := max(m, s[0..rows-1])           // vertical, two accumulators
 //		use := mx == -Inf ? 0 : mx
 //		alpha = exp(m - use)
-//		sum := 0; for i { s[i] = exp(s[i] - use); sum += s[i] }
+//		sum := 0; for i { s[i] = exp(s[i] - use); sum += s[i] }  // rows in pairs
 //		l = l*alpha + sum (fused); m = mx
 TEXT ·faSoftmaxAVX2(SB), NOSPLIT, $0-56
 	MOVQ s+0(FP), SI
@@ -182,35 +227,61 @@ TEXT ·faSoftmaxAVX2(SB), NOSPLIT, $0-56
 	MOVQ m+32(FP), R11
 	MOVQ l+40(FP), R12
 	MOVQ alpha+48(FP), R13
-	VMOVUPS faANegInf<>(SB), Y15
+	VMOVUPS faALo<>(SB), Y14
+	VMOVUPS faAHi<>(SB), Y13
 scol:
 	VMOVUPS (R11), Y0       // Y0 = m (old)
-	VMOVAPS Y0, Y1          // Y1 = running max
+	VMOVAPS Y0, Y1          // running max, even rows
+	VMOVAPS Y0, Y2          // running max, odd rows
 	MOVQ SI, DI
 	MOVQ R9, CX
-smax:
+	SHRQ $1, CX
+	JZ   smax1
+smax2:
 	VMAXPS (DI), Y1, Y1
-	ADDQ R8, DI
+	VMAXPS (DI)(R8*1), Y2, Y2
+	LEAQ (DI)(R8*2), DI
 	DECQ CX
-	JNZ  smax
+	JNZ  smax2
+smax1:
+	TESTQ $1, R9
+	JZ   smaxd
+	VMAXPS (DI), Y1, Y1
+smaxd:
+	VMAXPS Y2, Y1, Y1
 	VMOVUPS Y1, (R11)       // m = mx
-	VCMPPS $0, Y15, Y1, Y2  // Y2 = mx == -Inf
+	VCMPPS $0, faANegInf<>(SB), Y1, Y2 // Y2 = mx == -Inf
 	VANDNPS Y1, Y2, Y1      // Y1 = use
 	VSUBPS Y1, Y0, Y0       // Y0 = m - use
-	FA_EXP_AVX2(Y0, Y3, Y4, Y5, Y6)
+	FA_EXP_AVX2(Y0, Y2, Y3, Y4, Y5, Y14, Y13)
 	VMOVUPS Y0, (R13)       // alpha
 	VXORPS Y7, Y7, Y7       // Y7 = sum
 	MOVQ SI, DI
 	MOVQ R9, CX
-sexp:
+	SHRQ $1, CX
+	JZ   sexp1
+sexp2:
+	VMOVUPS (DI), Y8
+	VMOVUPS (DI)(R8*1), Y9
+	VSUBPS Y1, Y8, Y8
+	VSUBPS Y1, Y9, Y9
+	FA_EXP2_AVX2(Y8, Y2, Y3, Y4, Y5, Y9, Y10, Y11, Y12, Y6, Y14, Y13)
+	VMOVUPS Y8, (DI)
+	VMOVUPS Y9, (DI)(R8*1)
+	VADDPS Y8, Y7, Y7
+	VADDPS Y9, Y7, Y7
+	LEAQ (DI)(R8*2), DI
+	DECQ CX
+	JNZ  sexp2
+sexp1:
+	TESTQ $1, R9
+	JZ   sexpd
 	VMOVUPS (DI), Y8
 	VSUBPS Y1, Y8, Y8
-	FA_EXP_AVX2(Y8, Y3, Y4, Y5, Y6)
+	FA_EXP_AVX2(Y8, Y2, Y3, Y4, Y5, Y14, Y13)
 	VMOVUPS Y8, (DI)
 	VADDPS Y8, Y7, Y7
-	ADDQ R8, DI
-	DECQ CX
-	JNZ  sexp
+sexpd:
 	VMOVUPS (R12), Y8
 	VFMADD213PS Y7, Y0, Y8  // l = l*alpha + sum
 	VMOVUPS Y8, (R12)
@@ -232,20 +303,35 @@ TEXT ·faExpSumAVX2(SB), NOSPLIT, $0-36
 	MOVQ src+8(FP), SI
 	MOVQ n+16(FP), CX
 	SHRQ $3, CX
-	VBROADCASTSS sub+24(FP), Y9
+	VBROADCASTSS sub+24(FP), Y15
+	VMOVUPS faALo<>(SB), Y14
+	VMOVUPS faAHi<>(SB), Y13
 	VXORPS Y7, Y7, Y7
-	TESTQ CX, CX
-	JZ   esum
-eloop:
+	MOVQ CX, DX
+	SHRQ $1, CX
+	JZ   eone
+epair:
 	VMOVUPS (SI), Y8
-	VSUBPS Y9, Y8, Y8
-	FA_EXP_AVX2(Y8, Y3, Y4, Y5, Y6)
+	VMOVUPS 32(SI), Y9
+	VSUBPS Y15, Y8, Y8
+	VSUBPS Y15, Y9, Y9
+	FA_EXP2_AVX2(Y8, Y2, Y3, Y4, Y5, Y9, Y10, Y11, Y12, Y6, Y14, Y13)
+	VMOVUPS Y8, (DI)
+	VMOVUPS Y9, 32(DI)
+	VADDPS Y8, Y7, Y7
+	VADDPS Y9, Y7, Y7
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  epair
+eone:
+	TESTQ $1, DX
+	JZ   esum
+	VMOVUPS (SI), Y8
+	VSUBPS Y15, Y8, Y8
+	FA_EXP_AVX2(Y8, Y2, Y3, Y4, Y5, Y14, Y13)
 	VMOVUPS Y8, (DI)
 	VADDPS Y8, Y7, Y7
-	ADDQ $32, SI
-	ADDQ $32, DI
-	DECQ CX
-	JNZ  eloop
 esum:
 	VEXTRACTF128 $1, Y7, X8
 	VADDPS X8, X7, X7
@@ -413,14 +499,14 @@ gdone:
 	VZEROUPPER
 	RET
 
-DATA faALo<>+0(SB)/4, $0xc2aeac4f
-DATA faALo<>+4(SB)/4, $0xc2aeac4f
-DATA faALo<>+8(SB)/4, $0xc2aeac4f
-DATA faALo<>+12(SB)/4, $0xc2aeac4f
-DATA faALo<>+16(SB)/4, $0xc2aeac4f
-DATA faALo<>+20(SB)/4, $0xc2aeac4f
-DATA faALo<>+24(SB)/4, $0xc2aeac4f
-DATA faALo<>+28(SB)/4, $0xc2aeac4f
+DATA faALo<>+0(SB)/4, $0xc2b00000
+DATA faALo<>+4(SB)/4, $0xc2b00000
+DATA faALo<>+8(SB)/4, $0xc2b00000
+DATA faALo<>+12(SB)/4, $0xc2b00000
+DATA faALo<>+16(SB)/4, $0xc2b00000
+DATA faALo<>+20(SB)/4, $0xc2b00000
+DATA faALo<>+24(SB)/4, $0xc2b00000
+DATA faALo<>+28(SB)/4, $0xc2b00000
 GLOBL faALo<>(SB), RODATA|NOPTR, $32
 DATA faAHi<>+0(SB)/4, $0x42b0c0a5
 DATA faAHi<>+4(SB)/4, $0x42b0c0a5

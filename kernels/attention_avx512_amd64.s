@@ -6,15 +6,14 @@
 // attention_generic.go). Constants are scalars (faZ*<>) used through
 // embedded broadcasts.
 
-// FA_EXP_AVX512 sets X = exp(X) for sixteen floats; the algorithm of
-// FA_EXP_AVX2 (Cephes expf as Exp32, results below 2^-126 flushed to 0,
-// NaN propagates). F, Z and Y are clobbered, and K1.
-#define FA_EXP_AVX512(X, F, Z, Y) \
-	VBROADCASTSS faZLo<>(SB), Y \
-	VCMPPS $1, Y, X, K1 \
-	VMAXPS X, Y, X \
-	VBROADCASTSS faZHi<>(SB), Y \
-	VMINPS X, Y, X \
+// FA_EXP_AVX512 sets X = exp(X) for sixteen floats: the algorithm of
+// FA_EXP_AVX2 with y * 2^n by VSCALEFPS, which rounds results below 2^-126
+// to subnormals or 0, so LO is -110 (exp(-110) scales to +0). -Inf gives
+// 0; NaN propagates. F, Z, Y and T are clobbered. FA_EXP2_AVX512 is the
+// same on two independent vectors, interleaved.
+#define FA_EXP_AVX512(X, F, Z, Y, T, LO, HI) \
+	VMAXPS X, LO, X \
+	VMINPS X, HI, X \
 	VBROADCASTSS faZLog2e<>(SB), F \
 	VFMADD213PS.BCST faZHalf<>(SB), X, F \
 	VRNDSCALEPS $1, F, F \
@@ -23,17 +22,55 @@
 	VMULPS X, X, Z \
 	VBROADCASTSS faZP0<>(SB), Y \
 	VFMADD213PS.BCST faZP1<>(SB), X, Y \
-	VFMADD213PS.BCST faZP2<>(SB), X, Y \
-	VFMADD213PS.BCST faZP3<>(SB), X, Y \
-	VFMADD213PS.BCST faZP4<>(SB), X, Y \
-	VFMADD213PS.BCST faZP5<>(SB), X, Y \
+	VBROADCASTSS faZP2<>(SB), T \
+	VFMADD213PS.BCST faZP3<>(SB), X, T \
+	VFMADD213PS T, Z, Y \
+	VBROADCASTSS faZP4<>(SB), T \
+	VFMADD213PS.BCST faZP5<>(SB), X, T \
+	VFMADD213PS T, Z, Y \
 	VFMADD213PS X, Z, Y \
 	VADDPS.BCST faZOne<>(SB), Y, Y \
-	VCVTTPS2DQ F, F \
-	VPADDD.BCST faZBias<>(SB), F, F \
-	VPSLLD $23, F, F \
-	VMULPS F, Y, X \
-	VXORPS X, X, K1, X
+	VSCALEFPS F, Y, X
+
+#define FA_EXP2_AVX512(X1, F1, Z1, Y1, T1, X2, F2, Z2, Y2, T2, LO, HI) \
+	VMAXPS X1, LO, X1 \
+	VMAXPS X2, LO, X2 \
+	VMINPS X1, HI, X1 \
+	VMINPS X2, HI, X2 \
+	VBROADCASTSS faZLog2e<>(SB), F1 \
+	VBROADCASTSS faZLog2e<>(SB), F2 \
+	VFMADD213PS.BCST faZHalf<>(SB), X1, F1 \
+	VFMADD213PS.BCST faZHalf<>(SB), X2, F2 \
+	VRNDSCALEPS $1, F1, F1 \
+	VRNDSCALEPS $1, F2, F2 \
+	VFNMADD231PS.BCST faZC1<>(SB), F1, X1 \
+	VFNMADD231PS.BCST faZC1<>(SB), F2, X2 \
+	VFNMADD231PS.BCST faZC2<>(SB), F1, X1 \
+	VFNMADD231PS.BCST faZC2<>(SB), F2, X2 \
+	VMULPS X1, X1, Z1 \
+	VMULPS X2, X2, Z2 \
+	VBROADCASTSS faZP0<>(SB), Y1 \
+	VBROADCASTSS faZP0<>(SB), Y2 \
+	VFMADD213PS.BCST faZP1<>(SB), X1, Y1 \
+	VFMADD213PS.BCST faZP1<>(SB), X2, Y2 \
+	VBROADCASTSS faZP2<>(SB), T1 \
+	VBROADCASTSS faZP2<>(SB), T2 \
+	VFMADD213PS.BCST faZP3<>(SB), X1, T1 \
+	VFMADD213PS.BCST faZP3<>(SB), X2, T2 \
+	VFMADD213PS T1, Z1, Y1 \
+	VFMADD213PS T2, Z2, Y2 \
+	VBROADCASTSS faZP4<>(SB), T1 \
+	VBROADCASTSS faZP4<>(SB), T2 \
+	VFMADD213PS.BCST faZP5<>(SB), X1, T1 \
+	VFMADD213PS.BCST faZP5<>(SB), X2, T2 \
+	VFMADD213PS T1, Z1, Y1 \
+	VFMADD213PS T2, Z2, Y2 \
+	VFMADD213PS X1, Z1, Y1 \
+	VFMADD213PS X2, Z2, Y2 \
+	VADDPS.BCST faZOne<>(SB), Y1, Y1 \
+	VADDPS.BCST faZOne<>(SB), Y2, Y2 \
+	VSCALEFPS F1, Y1, X1 \
+	VSCALEFPS F2, Y2, X2
 
 // func faKern8x32AVX512(kc int, a *float32, ais, aps int, b *float32, ldb int, c *float32, ldc int, scale *float32)
 // acc[i][j] = sum_p a[i*ais+p*aps] * b[p*ldb+j]  (i < 8, j < 32, p < kc in order, fused)
@@ -168,35 +205,62 @@ TEXT ·faSoftmaxAVX512(SB), NOSPLIT, $0-56
 	MOVQ m+32(FP), R11
 	MOVQ l+40(FP), R12
 	MOVQ alpha+48(FP), R13
+	VBROADCASTSS faZLo<>(SB), Z14
+	VBROADCASTSS faZHi<>(SB), Z13
 	VBROADCASTSS faZNegInf<>(SB), Z15
 scol:
 	VMOVUPS (R11), Z0
 	VMOVAPS Z0, Z1
+	VMOVAPS Z0, Z2
 	MOVQ SI, DI
 	MOVQ R9, CX
-smax:
+	SHRQ $1, CX
+	JZ   smax1
+smax2:
 	VMAXPS (DI), Z1, Z1
-	ADDQ R8, DI
+	VMAXPS (DI)(R8*1), Z2, Z2
+	LEAQ (DI)(R8*2), DI
 	DECQ CX
-	JNZ  smax
+	JNZ  smax2
+smax1:
+	TESTQ $1, R9
+	JZ   smaxd
+	VMAXPS (DI), Z1, Z1
+smaxd:
+	VMAXPS Z2, Z1, Z1
 	VMOVUPS Z1, (R11)
 	VCMPPS $0, Z15, Z1, K2
 	VXORPS Z1, Z1, K2, Z1    // use = 0 where mx == -Inf
 	VSUBPS Z1, Z0, Z0
-	FA_EXP_AVX512(Z0, Z3, Z4, Z5)
+	FA_EXP_AVX512(Z0, Z2, Z3, Z4, Z5, Z14, Z13)
 	VMOVUPS Z0, (R13)
 	VPXORD Z7, Z7, Z7
 	MOVQ SI, DI
 	MOVQ R9, CX
-sexp:
+	SHRQ $1, CX
+	JZ   sexp1
+sexp2:
+	VMOVUPS (DI), Z8
+	VMOVUPS (DI)(R8*1), Z9
+	VSUBPS Z1, Z8, Z8
+	VSUBPS Z1, Z9, Z9
+	FA_EXP2_AVX512(Z8, Z2, Z3, Z4, Z5, Z9, Z10, Z11, Z12, Z6, Z14, Z13)
+	VMOVUPS Z8, (DI)
+	VMOVUPS Z9, (DI)(R8*1)
+	VADDPS Z8, Z7, Z7
+	VADDPS Z9, Z7, Z7
+	LEAQ (DI)(R8*2), DI
+	DECQ CX
+	JNZ  sexp2
+sexp1:
+	TESTQ $1, R9
+	JZ   sexpd
 	VMOVUPS (DI), Z8
 	VSUBPS Z1, Z8, Z8
-	FA_EXP_AVX512(Z8, Z3, Z4, Z5)
+	FA_EXP_AVX512(Z8, Z2, Z3, Z4, Z5, Z14, Z13)
 	VMOVUPS Z8, (DI)
 	VADDPS Z8, Z7, Z7
-	ADDQ R8, DI
-	DECQ CX
-	JNZ  sexp
+sexpd:
 	VMOVUPS (R12), Z8
 	VFMADD213PS Z7, Z0, Z8
 	VMOVUPS Z8, (R12)
@@ -218,20 +282,35 @@ TEXT ·faExpSumAVX512(SB), NOSPLIT, $0-36
 	MOVQ src+8(FP), SI
 	MOVQ n+16(FP), CX
 	SHRQ $4, CX
-	VBROADCASTSS sub+24(FP), Z9
+	VBROADCASTSS sub+24(FP), Z15
+	VBROADCASTSS faZLo<>(SB), Z14
+	VBROADCASTSS faZHi<>(SB), Z13
 	VPXORD Z7, Z7, Z7
-	TESTQ CX, CX
-	JZ   esum
-eloop:
+	MOVQ CX, DX
+	SHRQ $1, CX
+	JZ   eone
+epair:
 	VMOVUPS (SI), Z8
-	VSUBPS Z9, Z8, Z8
-	FA_EXP_AVX512(Z8, Z3, Z4, Z5)
+	VMOVUPS 64(SI), Z9
+	VSUBPS Z15, Z8, Z8
+	VSUBPS Z15, Z9, Z9
+	FA_EXP2_AVX512(Z8, Z2, Z3, Z4, Z5, Z9, Z10, Z11, Z12, Z6, Z14, Z13)
+	VMOVUPS Z8, (DI)
+	VMOVUPS Z9, 64(DI)
+	VADDPS Z8, Z7, Z7
+	VADDPS Z9, Z7, Z7
+	ADDQ $128, SI
+	ADDQ $128, DI
+	DECQ CX
+	JNZ  epair
+eone:
+	TESTQ $1, DX
+	JZ   esum
+	VMOVUPS (SI), Z8
+	VSUBPS Z15, Z8, Z8
+	FA_EXP_AVX512(Z8, Z2, Z3, Z4, Z5, Z14, Z13)
 	VMOVUPS Z8, (DI)
 	VADDPS Z8, Z7, Z7
-	ADDQ $64, SI
-	ADDQ $64, DI
-	DECQ CX
-	JNZ  eloop
 esum:
 	VEXTRACTF32X8 $1, Z7, Y8
 	VADDPS Y8, Y7, Y7
@@ -430,7 +509,7 @@ hloop:
 hdone:
 	RET
 
-DATA faZLo<>+0(SB)/4, $0xc2aeac4f
+DATA faZLo<>+0(SB)/4, $0xc2dc0000
 GLOBL faZLo<>(SB), RODATA|NOPTR, $4
 DATA faZHi<>+0(SB)/4, $0x42b0c0a5
 GLOBL faZHi<>(SB), RODATA|NOPTR, $4
