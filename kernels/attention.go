@@ -107,7 +107,11 @@ type faImpl struct {
 	// gemv: c[j] = (add ? c[j]*alpha : 0) + sum_p a[p]*b[p*ldb+j] for
 	// j < len(c) (a multiple of w), p < len(a) (>= 1).
 	gemv func(c, a, b []float32, ldb int, add bool, alpha float32)
-	h2f  func(dst []float32, src []uint16)
+	// dotF16 and gemvF16 (optional) are dot and gemv reading float16 K or
+	// B, widened in registers; without them decode widens a tile first.
+	dotF16  func(out, q []float32, k []uint16, ldk int)
+	gemvF16 func(c, a []float32, b []uint16, ldb int, add bool, alpha float32)
+	h2f     func(dst []float32, src []uint16)
 }
 
 // Attend computes a (see Attention) on up to threads goroutines.
@@ -486,6 +490,10 @@ func faDecode(im *faImpl, a *Attention, p, i int) {
 		l = l*al + e
 		m = mt
 		// o = o*al + sum_j s[j]*V[j0+j][:]
+		if a.V.F16 != nil && im.gemvF16 != nil && dvw == Dv {
+			im.gemvF16(o, s, a.V.F16[h.V+j0*a.V.LD:], a.V.LD, true, al)
+			continue
+		}
 		vb, ldv := faDecodeV(im, a, &h, tile, j0, nk)
 		if dvw > 0 {
 			im.gemv(o[:dvw], s, vb, ldv, true, al)
@@ -532,6 +540,11 @@ func faDecodeScores(im *faImpl, a *Attention, h *AttentionHead, q, s, tile []flo
 	if a.K.Trans { // s = sum_t q[t] * Kt[t][j0:j0+nk]: a GEMV along the keys
 		var kb []float32
 		ldk := ld
+		nw := nk &^ (im.w - 1)
+		if a.K.F16 != nil && im.gemvF16 != nil && nw == nk {
+			im.gemvF16(s, q, a.K.F16[h.K+j0:], ld, false, 0)
+			return
+		}
 		if a.K.F32 != nil {
 			kb = a.K.F32[h.K+j0:]
 		} else {
@@ -540,7 +553,6 @@ func faDecodeScores(im *faImpl, a *Attention, h *AttentionHead, q, s, tile []flo
 			}
 			kb, ldk = tile, nk
 		}
-		nw := nk &^ (im.w - 1)
 		if nw > 0 {
 			im.gemv(s[:nw], q, kb, ldk, false, 0)
 		}
@@ -551,6 +563,10 @@ func faDecodeScores(im *faImpl, a *Attention, h *AttentionHead, q, s, tile []flo
 			}
 			s[j] = acc
 		}
+		return
+	}
+	if a.K.F16 != nil && im.dotF16 != nil && dw == D {
+		im.dotF16(s, q, a.K.F16[h.K+j0*ld:], ld)
 		return
 	}
 	kb, ldk := a.K.F32, ld

@@ -21,11 +21,13 @@ var (
 		r: 4, l: 24, w: 8, bq: 96, bk: 128, minSq: 12,
 		kern: faKern4x24AVX2Go, softmax: faSoftmaxAVX2Go, expSum: faExpSumAVX2Go,
 		dot: faDotAVX2Go, gemv: faGemvAVX2Go, h2f: h2fAVX2,
+		dotF16: faDotF16AVX2Go, gemvF16: faGemvF16AVX2Go,
 	}
 	faAVX512 = faImpl{
 		r: 8, l: 32, w: 16, bq: 128, bk: 128, minSq: 16,
 		kern: faKern8x32AVX512Go, softmax: faSoftmaxAVX512Go, expSum: faExpSumAVX512Go,
 		dot: faDotAVX512Go, gemv: faGemvAVX512Go, h2f: faH2FAVX512Go,
+		dotF16: faDotF16AVX512Go, gemvF16: faGemvF16AVX512Go,
 	}
 )
 
@@ -152,5 +154,54 @@ func faH2FAVX512Go(dst []float32, src []uint16) {
 	}
 	for i := n &^ 15; i < n; i++ {
 		dst[i] = nnH2F(src[i])
+	}
+}
+
+func faCheckDotF16(out, q []float32, k []uint16, ldk, w int) {
+	if len(out) > 0 && (ldk < len(q) || len(k) < (len(out)-1)*ldk+len(q)) {
+		panic(errShortB)
+	}
+	if len(q)%w != 0 || len(q) == 0 {
+		panic(errAttnCols)
+	}
+}
+
+func faCheckGemvF16(c, a []float32, b []uint16, ldb, w int) {
+	if len(a) < 1 {
+		panic(errBadKC)
+	}
+	if len(c) > 0 && (ldb < len(c) || len(b) < (len(a)-1)*ldb+len(c)) {
+		panic(errShortB)
+	}
+	if len(c)%w != 0 {
+		panic(errAttnCols)
+	}
+}
+
+func faDotF16AVX2Go(out, q []float32, k []uint16, ldk int) {
+	faCheckDotF16(out, q, k, ldk, 8)
+	if len(out) > 0 {
+		faDotF16AVX2(&out[0], &q[0], &k[0], ldk, len(out), len(q))
+	}
+}
+
+func faDotF16AVX512Go(out, q []float32, k []uint16, ldk int) {
+	faCheckDotF16(out, q, k, ldk, 16)
+	if len(out) > 0 {
+		faDotF16AVX512(&out[0], &q[0], &k[0], ldk, len(out), len(q))
+	}
+}
+
+func faGemvF16AVX2Go(c, a []float32, b []uint16, ldb int, add bool, alpha float32) {
+	faCheckGemvF16(c, a, b, ldb, 8)
+	if len(c) > 0 {
+		faGemvF16AVX2(&c[0], &a[0], &b[0], ldb, len(a), len(c), add, alpha)
+	}
+}
+
+func faGemvF16AVX512Go(c, a []float32, b []uint16, ldb int, add bool, alpha float32) {
+	faCheckGemvF16(c, a, b, ldb, 16)
+	if len(c) > 0 {
+		faGemvF16AVX512(&c[0], &a[0], &b[0], ldb, len(a), len(c), add, alpha)
 	}
 }

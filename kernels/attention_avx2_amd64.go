@@ -44,3 +44,17 @@ func faDotAVX2(out, q, k *float32, ldk, n, d int)
 //
 //go:noescape
 func faGemvAVX2(c, a, b *float32, ldb, kc, n int, add bool, alpha float32)
+
+// faDotF16AVX2 is faDotAVX2 reading float16 K, widened in registers:
+//
+//	for j := 0; j < n; j++ { for t := 0; t < d; t++ { out[j] += q[t] * float32(k[j*ldk+t]) } } // 8 lane sums
+//
+//go:noescape
+func faDotF16AVX2(out, q *float32, k *uint16, ldk, n, d int)
+
+// faGemvF16AVX2 is faGemvAVX2 reading float16 B, widened in registers:
+//
+//	for j < n { acc := sum_p a[p]*float32(b[p*ldb+j]); c[j] = add ? c[j]*alpha + acc : acc } // fused
+//
+//go:noescape
+func faGemvF16AVX2(c, a *float32, b *uint16, ldb, kc, n int, add bool, alpha float32)

@@ -499,6 +499,177 @@ gdone:
 	VZEROUPPER
 	RET
 
+// func faDotF16AVX2(out, q *float32, k *uint16, ldk, n, d int)
+// faDotAVX2 with float16 K widened in registers (VCVTPH2PS):
+// out[j] = sum_t q[t] * float32(k[j*ldk+t]) for j < n, t < d (d % 8 == 0).
+TEXT ·faDotF16AVX2(SB), NOSPLIT, $0-48
+	MOVQ out+0(FP), DI
+	MOVQ q+8(FP), SI
+	MOVQ k+16(FP), DX
+	MOVQ ldk+24(FP), R8
+	SHLQ $1, R8             // R8 = ldk bytes
+	MOVQ n+32(FP), R9
+	MOVQ d+40(FP), R10      // elements
+hfour:
+	CMPQ R9, $4
+	JLT  hone
+	LEAQ (DX)(R8*1), BX
+	LEAQ (DX)(R8*2), R11
+	LEAQ (BX)(R8*2), R12
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	XORQ AX, AX             // AX = t
+hloop4:
+	VMOVUPS (SI)(AX*4), Y4
+	VCVTPH2PS (DX)(AX*2), Y5
+	VFMADD231PS Y5, Y4, Y0
+	VCVTPH2PS (BX)(AX*2), Y6
+	VFMADD231PS Y6, Y4, Y1
+	VCVTPH2PS (R11)(AX*2), Y7
+	VFMADD231PS Y7, Y4, Y2
+	VCVTPH2PS (R12)(AX*2), Y8
+	VFMADD231PS Y8, Y4, Y3
+	ADDQ $8, AX
+	CMPQ AX, R10
+	JLT  hloop4
+	VHADDPS Y1, Y0, Y0
+	VHADDPS Y3, Y2, Y2
+	VHADDPS Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VMOVUPS X0, (DI)
+	ADDQ $16, DI
+	LEAQ (DX)(R8*4), DX
+	SUBQ $4, R9
+	JMP  hfour
+hone:
+	TESTQ R9, R9
+	JZ   hdone
+	VXORPS Y0, Y0, Y0
+	XORQ AX, AX
+hloop1:
+	VMOVUPS (SI)(AX*4), Y4
+	VCVTPH2PS (DX)(AX*2), Y5
+	VFMADD231PS Y5, Y4, Y0
+	ADDQ $8, AX
+	CMPQ AX, R10
+	JLT  hloop1
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	VMOVSS X0, (DI)
+	ADDQ $4, DI
+	ADDQ R8, DX
+	DECQ R9
+	JMP  hone
+hdone:
+	VZEROUPPER
+	RET
+
+// func faGemvF16AVX2(c, a *float32, b *uint16, ldb, kc, n int, add bool, alpha float32)
+// faGemvAVX2 with float16 B widened in registers (VCVTPH2PS):
+// c[j] = (add ? c[j]*alpha : 0) + sum_p a[p] * float32(b[p*ldb+j]) for j < n
+// (n % 8 == 0), p < kc (kc >= 1) in order, fused; 64 columns at a time.
+TEXT ·faGemvF16AVX2(SB), NOSPLIT, $0-56
+	MOVQ c+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ ldb+24(FP), R8
+	SHLQ $1, R8             // R8 = ldb bytes
+	MOVQ kc+32(FP), R9
+	MOVQ n+40(FP), R10
+	MOVBLZX add+48(FP), R11
+	VBROADCASTSS alpha+52(FP), Y15
+hbig:
+	CMPQ R10, $64
+	JLT  hsmall
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ SI, AX
+	MOVQ DX, BX
+	MOVQ R9, CX
+hpbig:
+	VBROADCASTSS (AX), Y8
+	VCVTPH2PS 0(BX), Y9
+	VFMADD231PS Y9, Y8, Y0
+	VCVTPH2PS 16(BX), Y10
+	VFMADD231PS Y10, Y8, Y1
+	VCVTPH2PS 32(BX), Y11
+	VFMADD231PS Y11, Y8, Y2
+	VCVTPH2PS 48(BX), Y12
+	VFMADD231PS Y12, Y8, Y3
+	VCVTPH2PS 64(BX), Y13
+	VFMADD231PS Y13, Y8, Y4
+	VCVTPH2PS 80(BX), Y14
+	VFMADD231PS Y14, Y8, Y5
+	VCVTPH2PS 96(BX), Y9
+	VFMADD231PS Y9, Y8, Y6
+	VCVTPH2PS 112(BX), Y10
+	VFMADD231PS Y10, Y8, Y7
+	ADDQ $4, AX
+	ADDQ R8, BX
+	DECQ CX
+	JNZ  hpbig
+	TESTQ R11, R11
+	JZ   hsbig
+	VFMADD231PS 0(DI), Y15, Y0
+	VFMADD231PS 32(DI), Y15, Y1
+	VFMADD231PS 64(DI), Y15, Y2
+	VFMADD231PS 96(DI), Y15, Y3
+	VFMADD231PS 128(DI), Y15, Y4
+	VFMADD231PS 160(DI), Y15, Y5
+	VFMADD231PS 192(DI), Y15, Y6
+	VFMADD231PS 224(DI), Y15, Y7
+hsbig:
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS Y4, 128(DI)
+	VMOVUPS Y5, 160(DI)
+	VMOVUPS Y6, 192(DI)
+	VMOVUPS Y7, 224(DI)
+	ADDQ $256, DI
+	ADDQ $128, DX
+	SUBQ $64, R10
+	JMP  hbig
+hsmall:
+	TESTQ R10, R10
+	JZ   hdone
+	VXORPS Y0, Y0, Y0
+	MOVQ SI, AX
+	MOVQ DX, BX
+	MOVQ R9, CX
+hpsmall:
+	VBROADCASTSS (AX), Y8
+	VCVTPH2PS (BX), Y9
+	VFMADD231PS Y9, Y8, Y0
+	ADDQ $4, AX
+	ADDQ R8, BX
+	DECQ CX
+	JNZ  hpsmall
+	TESTQ R11, R11
+	JZ   hssmall
+	VFMADD231PS (DI), Y15, Y0
+hssmall:
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	ADDQ $16, DX
+	SUBQ $8, R10
+	JMP  hsmall
+hdone:
+	VZEROUPPER
+	RET
+
 DATA faALo<>+0(SB)/4, $0xc2b00000
 DATA faALo<>+4(SB)/4, $0xc2b00000
 DATA faALo<>+8(SB)/4, $0xc2b00000

@@ -52,3 +52,17 @@ func faGemvAVX512(c, a, b *float32, ldb, kc, n int, add bool, alpha float32)
 //
 //go:noescape
 func faH2FAVX512(dst *float32, src *uint16, n int)
+
+// faDotF16AVX512 is faDotAVX512 reading float16 K, widened in registers:
+//
+//	for j := 0; j < n; j++ { for t := 0; t < d; t++ { out[j] += q[t] * float32(k[j*ldk+t]) } } // 16 lane sums
+//
+//go:noescape
+func faDotF16AVX512(out, q *float32, k *uint16, ldk, n, d int)
+
+// faGemvF16AVX512 is faGemvAVX512 reading float16 B, widened in registers:
+//
+//	for j < n { acc := sum_p a[p]*float32(b[p*ldb+j]); c[j] = add ? c[j]*alpha + acc : acc } // fused
+//
+//go:noescape
+func faGemvF16AVX512(c, a *float32, b *uint16, ldb, kc, n int, add bool, alpha float32)

@@ -509,6 +509,187 @@ hloop:
 hdone:
 	RET
 
+// func faDotF16AVX512(out, q *float32, k *uint16, ldk, n, d int)
+// faDotAVX512 with float16 K widened in registers (VCVTPH2PS):
+// out[j] = sum_t q[t] * float32(k[j*ldk+t]) for j < n, t < d (d % 16 == 0).
+TEXT ·faDotF16AVX512(SB), NOSPLIT, $0-48
+	MOVQ out+0(FP), DI
+	MOVQ q+8(FP), SI
+	MOVQ k+16(FP), DX
+	MOVQ ldk+24(FP), R8
+	SHLQ $1, R8             // R8 = ldk bytes
+	MOVQ n+32(FP), R9
+	MOVQ d+40(FP), R10      // elements
+hfour:
+	CMPQ R9, $4
+	JLT  hone
+	LEAQ (DX)(R8*1), BX
+	LEAQ (DX)(R8*2), R11
+	LEAQ (BX)(R8*2), R12
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	XORQ AX, AX             // AX = t
+hloop4:
+	VMOVUPS (SI)(AX*4), Z4
+	VCVTPH2PS (DX)(AX*2), Z5
+	VFMADD231PS Z5, Z4, Z0
+	VCVTPH2PS (BX)(AX*2), Z6
+	VFMADD231PS Z6, Z4, Z1
+	VCVTPH2PS (R11)(AX*2), Z7
+	VFMADD231PS Z7, Z4, Z2
+	VCVTPH2PS (R12)(AX*2), Z8
+	VFMADD231PS Z8, Z4, Z3
+	ADDQ $16, AX
+	CMPQ AX, R10
+	JLT  hloop4
+	VEXTRACTF32X8 $1, Z0, Y4
+	VADDPS Y4, Y0, Y0
+	VEXTRACTF32X8 $1, Z1, Y4
+	VADDPS Y4, Y1, Y1
+	VEXTRACTF32X8 $1, Z2, Y4
+	VADDPS Y4, Y2, Y2
+	VEXTRACTF32X8 $1, Z3, Y4
+	VADDPS Y4, Y3, Y3
+	VHADDPS Y1, Y0, Y0
+	VHADDPS Y3, Y2, Y2
+	VHADDPS Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VMOVUPS X0, (DI)
+	ADDQ $16, DI
+	LEAQ (DX)(R8*4), DX
+	SUBQ $4, R9
+	JMP  hfour
+hone:
+	TESTQ R9, R9
+	JZ   hdone
+	VPXORD Z0, Z0, Z0
+	XORQ AX, AX
+hloop1:
+	VMOVUPS (SI)(AX*4), Z4
+	VCVTPH2PS (DX)(AX*2), Z5
+	VFMADD231PS Z5, Z4, Z0
+	ADDQ $16, AX
+	CMPQ AX, R10
+	JLT  hloop1
+	VEXTRACTF32X8 $1, Z0, Y4
+	VADDPS Y4, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	VMOVSS X0, (DI)
+	ADDQ $4, DI
+	ADDQ R8, DX
+	DECQ R9
+	JMP  hone
+hdone:
+	VZEROUPPER
+	RET
+
+// func faGemvF16AVX512(c, a *float32, b *uint16, ldb, kc, n int, add bool, alpha float32)
+// faGemvAVX512 with float16 B widened in registers (VCVTPH2PS):
+// c[j] = (add ? c[j]*alpha : 0) + sum_p a[p] * float32(b[p*ldb+j]) for j < n
+// (n % 16 == 0), p < kc (kc >= 1) in order, fused; 128 columns at a time.
+TEXT ·faGemvF16AVX512(SB), NOSPLIT, $0-56
+	MOVQ c+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ ldb+24(FP), R8
+	SHLQ $1, R8             // R8 = ldb bytes
+	MOVQ kc+32(FP), R9
+	MOVQ n+40(FP), R10
+	MOVBLZX add+48(FP), R11
+	VBROADCASTSS alpha+52(FP), Z15
+hbig:
+	CMPQ R10, $128
+	JLT  hsmall
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	MOVQ SI, AX
+	MOVQ DX, BX
+	MOVQ R9, CX
+hpbig:
+	VBROADCASTSS (AX), Z8
+	VCVTPH2PS 0(BX), Z9
+	VFMADD231PS Z9, Z8, Z0
+	VCVTPH2PS 32(BX), Z10
+	VFMADD231PS Z10, Z8, Z1
+	VCVTPH2PS 64(BX), Z11
+	VFMADD231PS Z11, Z8, Z2
+	VCVTPH2PS 96(BX), Z12
+	VFMADD231PS Z12, Z8, Z3
+	VCVTPH2PS 128(BX), Z13
+	VFMADD231PS Z13, Z8, Z4
+	VCVTPH2PS 160(BX), Z14
+	VFMADD231PS Z14, Z8, Z5
+	VCVTPH2PS 192(BX), Z9
+	VFMADD231PS Z9, Z8, Z6
+	VCVTPH2PS 224(BX), Z10
+	VFMADD231PS Z10, Z8, Z7
+	ADDQ $4, AX
+	ADDQ R8, BX
+	DECQ CX
+	JNZ  hpbig
+	TESTQ R11, R11
+	JZ   hsbig
+	VFMADD231PS 0(DI), Z15, Z0
+	VFMADD231PS 64(DI), Z15, Z1
+	VFMADD231PS 128(DI), Z15, Z2
+	VFMADD231PS 192(DI), Z15, Z3
+	VFMADD231PS 256(DI), Z15, Z4
+	VFMADD231PS 320(DI), Z15, Z5
+	VFMADD231PS 384(DI), Z15, Z6
+	VFMADD231PS 448(DI), Z15, Z7
+hsbig:
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	ADDQ $512, DI
+	ADDQ $256, DX
+	SUBQ $128, R10
+	JMP  hbig
+hsmall:
+	TESTQ R10, R10
+	JZ   hdone
+	VPXORD Z0, Z0, Z0
+	MOVQ SI, AX
+	MOVQ DX, BX
+	MOVQ R9, CX
+hpsmall:
+	VBROADCASTSS (AX), Z8
+	VCVTPH2PS (BX), Z9
+	VFMADD231PS Z9, Z8, Z0
+	ADDQ $4, AX
+	ADDQ R8, BX
+	DECQ CX
+	JNZ  hpsmall
+	TESTQ R11, R11
+	JZ   hssmall
+	VFMADD231PS (DI), Z15, Z0
+hssmall:
+	VMOVUPS Z0, (DI)
+	ADDQ $64, DI
+	ADDQ $32, DX
+	SUBQ $16, R10
+	JMP  hsmall
+hdone:
+	VZEROUPPER
+	RET
+
 DATA faZLo<>+0(SB)/4, $0xc2dc0000
 GLOBL faZLo<>(SB), RODATA|NOPTR, $4
 DATA faZHi<>+0(SB)/4, $0x42b0c0a5

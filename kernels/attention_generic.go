@@ -172,3 +172,40 @@ func faCheckGemv(c, a, b []float32, ldb int) {
 		panic(errShortB)
 	}
 }
+
+// faDotF16Generic is faDotGeneric on float16 K (the twin of the dotF16
+// kernels): each K row is widened, then dotted in t order.
+func faDotF16Generic(out, q []float32, k []uint16, ldk int) {
+	if len(out) > 0 && (ldk < len(q) || len(k) < (len(out)-1)*ldk+len(q)) {
+		panic(errShortB)
+	}
+	for j := range out {
+		var acc float32
+		for t, x := range q {
+			acc += x * nnH2F(k[j*ldk+t])
+		}
+		out[j] = acc
+	}
+}
+
+// faGemvF16Generic is faGemvGeneric on float16 B (the twin of the gemvF16
+// kernels).
+func faGemvF16Generic(c, a []float32, b []uint16, ldb int, add bool, alpha float32) {
+	if len(a) < 1 {
+		panic(errBadKC)
+	}
+	if len(c) > 0 && (ldb < len(c) || len(b) < (len(a)-1)*ldb+len(c)) {
+		panic(errShortB)
+	}
+	for j := range c {
+		var acc float32
+		for p, x := range a {
+			acc += x * nnH2F(b[p*ldb+j])
+		}
+		if add {
+			c[j] = c[j]*alpha + acc
+		} else {
+			c[j] = acc
+		}
+	}
+}

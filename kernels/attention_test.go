@@ -237,6 +237,71 @@ func TestAttnDotGemv(t *testing.T) {
 	}
 }
 
+// TestAttnF16DotGemv cross-checks the float16 decode kernels (where a set
+// has them) with their twins.
+func TestAttnF16DotGemv(t *testing.T) {
+	r := rand.New(rand.NewSource(14))
+	h16 := func(n int) []uint16 {
+		h := make([]uint16, n)
+		for i := range h {
+			h[i] = f16bits(r.Float32()*2 - 1)
+		}
+		return h
+	}
+	for _, s := range sets {
+		im := s.attn
+		if im.dotF16 == nil || im.gemvF16 == nil {
+			continue
+		}
+		W := im.w
+		for _, n := range []int{0, 1, 3, 4, 5, 9, 77} {
+			for _, d := range []int{W, 2 * W, 8 * W, 9 * W} {
+				ldk := d + n%3
+				off := n % 4
+				name := fmt.Sprintf("%s/dotF16/n=%d/d=%d", s.Name, n, d)
+				q := nnRand(r, d+off)[off:]
+				k := h16(max(0, (n-1)*ldk+d) + 1)
+				k0 := slices.Clone(k)
+				want := make([]float32, n)
+				faDotF16Generic(want, q, k, ldk)
+				buf, got := guarded(n, off, nil)
+				im.dotF16(got, q, k, ldk)
+				checkGuards(t, name, buf, off, n, nil, n, n)
+				if !slices.Equal(k, k0) {
+					t.Fatalf("%s: k modified", name)
+				}
+				for j := range want {
+					if math.Abs(float64(got[j]-want[j])) > 1e-5*math.Sqrt(float64(d)) {
+						t.Fatalf("%s: out[%d] = %g, generic %g", name, j, got[j], want[j])
+					}
+				}
+			}
+		}
+		for _, kc := range []int{1, 2, 7, 130} {
+			for _, n := range []int{W, 3 * W, 8 * W, 9 * W, 17 * W} {
+				for _, add := range []bool{false, true} {
+					ldb := n + kc%3
+					off := kc % 4
+					name := fmt.Sprintf("%s/gemvF16/kc=%d/n=%d/add=%v", s.Name, kc, n, add)
+					a := nnRand(r, kc+off)[off:]
+					b := h16((kc-1)*ldb + n)
+					c0 := nnRand(r, n)
+					want := slices.Clone(c0)
+					faGemvF16Generic(want, a, b, ldb, add, 0.75)
+					buf, got := guarded(n, off, c0)
+					im.gemvF16(got, a, b, ldb, add, 0.75)
+					checkGuards(t, name, buf, off, n, c0, n, n)
+					for j := range want {
+						if math.Abs(float64(got[j]-want[j])) > 2e-6*float64(kc+1) {
+							t.Fatalf("%s: c[%d] = %g, generic %g", name, j, got[j], want[j])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 // attnCase is one Attend test: shapes, layouts and masks.
 type attnCase struct {
 	name                  string
@@ -494,6 +559,8 @@ func attnCases() []attnCase {
 		{name: "decode-f16", heads: 2, sq: 1, skv: 257, d: 64, dv: 32, f16KV: true, pad: 1},
 		{name: "decode-kT", heads: 2, sq: 2, skv: 77, d: 16, dv: 24, kTrans: true, pad: 2},
 		{name: "decode-kT-f16", heads: 2, sq: 1, skv: 140, d: 24, dv: 40, kTrans: true, f16KV: true},
+		{name: "decode-kT-f16-w", heads: 2, sq: 1, skv: 128, d: 32, dv: 64, kTrans: true, f16KV: true, pad: 2},
+		{name: "decode-f16-d128", heads: 3, sq: 1, skv: 323, d: 128, dv: 128, f16KV: true, causal: true, shift: 322},
 		{name: "decode-masks", heads: 3, sq: 2, skv: 70, d: 32, dv: 32, mask: "add", bias: true, keysShort: 13},
 		{name: "decode-keysbool", heads: 2, sq: 1, skv: 50, d: 16, dv: 16, mask: "keysbool"},
 		{name: "prefill", heads: 2, sq: 100, skv: 100, d: 64, dv: 64},
