@@ -130,7 +130,12 @@ func Attend(a *Attention, threads int) {
 		if w := a.Heads*a.Sq*a.Skv*(a.D+a.Dv)/(1<<16) + 1; threads > w {
 			threads = w
 		}
-		nnParallel(threads, a.Heads*nb, func(t int) { faPrefill(im, a, t/nb, (t%nb)*im.bq) })
+		var pk *faPacked
+		if nb > 1 {
+			pk = faPackKV(im, a, threads)
+			defer pk.free()
+		}
+		nnParallel(threads, a.Heads*nb, func(t int) { faPrefill(im, a, pk, t/nb, (t%nb)*im.bq) })
 		return
 	}
 	if w := a.Heads*a.Sq*a.Skv*(a.D+a.Dv)/(1<<14) + 1; threads > w {
@@ -269,9 +274,84 @@ func faStoreRow(a *Attention, h *AttentionHead, i int, src []float32) {
 	}
 }
 
+// faPacked holds K and/or V of every head as float32, packed once per
+// call when the prefill tasks of a head would otherwise each copy them: K
+// stored transposed or as float16 becomes [roundup(Skv, r)][D] (zero rows
+// after Skv), V as float16 or with Dv not a multiple of r becomes
+// [Skv][roundup(Dv, r)] (zero columns after Dv). nil fields are read in place.
+type faPacked struct {
+	k, v       *[]float32
+	kLen, vLen int // floats per head
+}
+
+func (pk *faPacked) free() {
+	if pk == nil {
+		return
+	}
+	if pk.k != nil {
+		nnPutBuf(pk.k)
+	}
+	if pk.v != nil {
+		nnPutBuf(pk.v)
+	}
+}
+
+// faPackKV packs K and V where faPacked says it pays (nil if neither).
+func faPackKV(im *faImpl, a *Attention, threads int) *faPacked {
+	R, D, Dv, Skv := im.r, a.D, a.Dv, a.Skv
+	needK := (a.K.Trans || a.K.F16 != nil) && D > 0 && Skv > 0
+	dvp := faRound(Dv, R)
+	needV := (a.V.F16 != nil || dvp != Dv) && Skv > 0
+	if !needK && !needV {
+		return nil
+	}
+	pk := &faPacked{}
+	if needK {
+		pk.kLen = faRound(Skv, R) * D
+		pk.k = nnGetBuf(a.Heads * pk.kLen)
+	}
+	if needV {
+		pk.vLen = Skv * dvp
+		pk.v = nnGetBuf(a.Heads * pk.vLen)
+	}
+	nnParallel(threads, a.Heads, func(p int) {
+		h := a.Head(p)
+		if needK {
+			dst := (*pk.k)[p*pk.kLen : (p+1)*pk.kLen]
+			clear(dst[Skv*D:])
+			if !a.K.Trans {
+				faWidenRows(im, dst, D, a.K, h.K, a.K.LD, Skv, D)
+			} else {
+				// Transpose [D][Skv] in blocks of 64 keys (L1-sized).
+				var tmp [64]float32
+				for j0 := 0; j0 < Skv; j0 += len(tmp) {
+					n := min(len(tmp), Skv-j0)
+					for t := 0; t < D; t++ {
+						faWiden(im, tmp[:n], a.K, h.K+t*a.K.LD+j0, n)
+						for j, x := range tmp[:n] {
+							dst[(j0+j)*D+t] = x
+						}
+					}
+				}
+			}
+		}
+		if needV {
+			dst := (*pk.v)[p*pk.vLen : (p+1)*pk.vLen]
+			faWidenRows(im, dst, dvp, a.V, h.V, a.V.LD, Skv, Dv)
+			if dvp > Dv {
+				for j := 0; j < Skv; j++ {
+					clear(dst[j*dvp+Dv : (j+1)*dvp])
+				}
+			}
+		}
+	})
+	return pk
+}
+
 // faPrefill computes queries [q0, q0+bq) of head p with queries along the
-// vector lanes (see the package comment above).
-func faPrefill(im *faImpl, a *Attention, p, q0 int) {
+// vector lanes (see the package comment above); pk, if not nil, holds
+// packed K and/or V.
+func faPrefill(im *faImpl, a *Attention, pk *faPacked, p, q0 int) {
 	h := a.Head(p)
 	R, L := im.r, im.l
 	mq := min(im.bq, a.Sq-q0)
@@ -313,7 +393,13 @@ func faPrefill(im *faImpl, a *Attention, p, q0 int) {
 		if D == 0 {
 			clear(st[:nkp*mqp])
 		} else {
-			ka, ais, aps := faKTile(im, a, &h, ks, j0, nk, nkp)
+			var ka []float32
+			var ais, aps int
+			if pk != nil && pk.k != nil {
+				ka, ais, aps = (*pk.k)[p*pk.kLen+j0*D:(p+1)*pk.kLen], D, 1
+			} else {
+				ka, ais, aps = faKTile(im, a, &h, ks, j0, nk, nkp)
+			}
 			for c0 := 0; c0 < mqp; c0 += L {
 				for r0 := 0; r0 < nkp; r0 += R {
 					im.kern(D, ka[r0*ais:], ais, aps, qp[c0:], mqp, st[r0*mqp+c0:], mqp, nil)
@@ -323,7 +409,13 @@ func faPrefill(im *faImpl, a *Attention, p, q0 int) {
 		faMaskTile(a, &h, st, mqp, q0, mq, j0, nk)
 		im.softmax(st, mqp, nk, mqp, mx, sum, alpha)
 		// Oᵀ = Oᵀ·diag(alpha) + Vᵀ·P.
-		va, vais, vaps := faVTile(im, a, &h, vs, j0, nk, dvp)
+		var va []float32
+		var vais, vaps int
+		if pk != nil && pk.v != nil {
+			va, vais, vaps = (*pk.v)[p*pk.vLen+j0*dvp:(p+1)*pk.vLen], 1, dvp
+		} else {
+			va, vais, vaps = faVTile(im, a, &h, vs, j0, nk, dvp)
+		}
 		for c0 := 0; c0 < mqp; c0 += L {
 			for r0 := 0; r0 < dvp; r0 += R {
 				im.kern(nk, va[r0*vais:], vais, vaps, st[c0:], mqp, ot[r0*mqp+c0:], mqp, alpha[c0:])

@@ -1,7 +1,9 @@
 // Package kernels holds the compute kernels shared by the operator
 // implementations: a cache-blocked, register-blocked float32 GEMM (Sgemm and
 // Gemm, which also reads float16 operands directly, widening them while
-// packing).
+// packing) and a fused flash-style attention (Attend: online softmax over key
+// tiles with a vectorised exp, float16 K/V widened per tile or in registers,
+// additive/boolean/causal masks, prefill and decode schedules).
 //
 // Kernel sets. At start-up the package detects the CPU (klauspost/cpuid) and
 // selects one set of micro-kernels: "generic" (pure Go, always available and
