@@ -6,19 +6,20 @@
 // attention_generic.go). Constants are replicated eight times (faA*<>) so
 // they can be FMA memory operands.
 
-// FA_EXP_AVX2 sets X = exp(X) for eight floats, Cephes expf as Exp32 with
-// the polynomial evaluated by Estrin's scheme (shorter dependency chain):
+// FA_EXP_AVX2 sets X = exp(X) for eight floats, Cephes expf as Exp32:
 //
 //	x := min(HI, max(LO, X))           // LO = -88: n = -127 gives 2^n = +0
 //	n := floor(x*log2e + 0.5)
 //	r := x - n*c1 - n*c2               // ln2 = c1 + c2
-//	y := ((p0*r+p1)*z + (p2*r+p3))*z + (p4*r+p5), z = r*r
-//	X = (y*z + r + 1) * 2^n            // 2^n from the exponent bits
+//	p := ((((p0*r+p1)*r+p2)*r+p3)*r+p4)*r+p5
+//	X = ((p*r + 1)*r + 1) * 2^n        // 2^n from the exponent bits
 //
 // -Inf and x < -87.68 give 0; NaN propagates. LO and HI hold the clamps
-// (faALo, faAHi); F, Z, Y and T are clobbered. FA_EXP2_AVX2 is the same
-// on two independent vectors, interleaved.
-#define FA_EXP_AVX2(X, F, Z, Y, T, LO, HI) \
+// (faALo, faAHi); F and Y are clobbered.
+// Both evaluate the polynomial by Horner's rule, finishing with
+// y = (p(r)*r + 1)*r + 1 = 1 + r + r²p(r); FA_EXP4_AVX2 runs four
+// independent vectors interleaved (the chain is ~14 operations deep).
+#define FA_EXP_AVX2(X, F, Y, LO, HI) \
 	VMAXPS X, LO, X \
 	VMINPS X, HI, X \
 	VMOVUPS faALog2e<>(SB), F \
@@ -29,64 +30,93 @@
 	VCVTTPS2DQ F, F \
 	VPADDD faABias<>(SB), F, F \
 	VPSLLD $23, F, F \
-	VMULPS X, X, Z \
 	VMOVUPS faAP0<>(SB), Y \
 	VFMADD213PS faAP1<>(SB), X, Y \
-	VMOVUPS faAP2<>(SB), T \
-	VFMADD213PS faAP3<>(SB), X, T \
-	VFMADD213PS T, Z, Y \
-	VMOVUPS faAP4<>(SB), T \
-	VFMADD213PS faAP5<>(SB), X, T \
-	VFMADD213PS T, Z, Y \
-	VFMADD213PS X, Z, Y \
-	VADDPS faAOne<>(SB), Y, Y \
+	VFMADD213PS faAP2<>(SB), X, Y \
+	VFMADD213PS faAP3<>(SB), X, Y \
+	VFMADD213PS faAP4<>(SB), X, Y \
+	VFMADD213PS faAP5<>(SB), X, Y \
+	VFMADD213PS faAOne<>(SB), X, Y \
+	VFMADD213PS faAOne<>(SB), X, Y \
 	VMULPS F, Y, X
 
-#define FA_EXP2_AVX2(X1, F1, Z1, Y1, T1, X2, F2, Z2, Y2, T2, LO, HI) \
+#define FA_EXP4_AVX2(X0, F0, Y0, X1, F1, Y1, X2, F2, Y2, X3, F3, Y3, LO, HI) \
+	VMAXPS X0, LO, X0 \
 	VMAXPS X1, LO, X1 \
 	VMAXPS X2, LO, X2 \
+	VMAXPS X3, LO, X3 \
+	VMINPS X0, HI, X0 \
 	VMINPS X1, HI, X1 \
 	VMINPS X2, HI, X2 \
+	VMINPS X3, HI, X3 \
+	VMOVUPS faALog2e<>(SB), F0 \
 	VMOVUPS faALog2e<>(SB), F1 \
 	VMOVUPS faALog2e<>(SB), F2 \
+	VMOVUPS faALog2e<>(SB), F3 \
+	VFMADD213PS faAHalf<>(SB), X0, F0 \
 	VFMADD213PS faAHalf<>(SB), X1, F1 \
 	VFMADD213PS faAHalf<>(SB), X2, F2 \
+	VFMADD213PS faAHalf<>(SB), X3, F3 \
+	VROUNDPS $1, F0, F0 \
 	VROUNDPS $1, F1, F1 \
 	VROUNDPS $1, F2, F2 \
+	VROUNDPS $1, F3, F3 \
+	VFNMADD231PS faAC1<>(SB), F0, X0 \
 	VFNMADD231PS faAC1<>(SB), F1, X1 \
 	VFNMADD231PS faAC1<>(SB), F2, X2 \
+	VFNMADD231PS faAC1<>(SB), F3, X3 \
+	VFNMADD231PS faAC2<>(SB), F0, X0 \
 	VFNMADD231PS faAC2<>(SB), F1, X1 \
 	VFNMADD231PS faAC2<>(SB), F2, X2 \
+	VFNMADD231PS faAC2<>(SB), F3, X3 \
+	VCVTTPS2DQ F0, F0 \
 	VCVTTPS2DQ F1, F1 \
 	VCVTTPS2DQ F2, F2 \
+	VCVTTPS2DQ F3, F3 \
+	VPADDD faABias<>(SB), F0, F0 \
 	VPADDD faABias<>(SB), F1, F1 \
 	VPADDD faABias<>(SB), F2, F2 \
+	VPADDD faABias<>(SB), F3, F3 \
+	VPSLLD $23, F0, F0 \
 	VPSLLD $23, F1, F1 \
 	VPSLLD $23, F2, F2 \
-	VMULPS X1, X1, Z1 \
-	VMULPS X2, X2, Z2 \
+	VPSLLD $23, F3, F3 \
+	VMOVUPS faAP0<>(SB), Y0 \
 	VMOVUPS faAP0<>(SB), Y1 \
 	VMOVUPS faAP0<>(SB), Y2 \
+	VMOVUPS faAP0<>(SB), Y3 \
+	VFMADD213PS faAP1<>(SB), X0, Y0 \
 	VFMADD213PS faAP1<>(SB), X1, Y1 \
 	VFMADD213PS faAP1<>(SB), X2, Y2 \
-	VMOVUPS faAP2<>(SB), T1 \
-	VMOVUPS faAP2<>(SB), T2 \
-	VFMADD213PS faAP3<>(SB), X1, T1 \
-	VFMADD213PS faAP3<>(SB), X2, T2 \
-	VFMADD213PS T1, Z1, Y1 \
-	VFMADD213PS T2, Z2, Y2 \
-	VMOVUPS faAP4<>(SB), T1 \
-	VMOVUPS faAP4<>(SB), T2 \
-	VFMADD213PS faAP5<>(SB), X1, T1 \
-	VFMADD213PS faAP5<>(SB), X2, T2 \
-	VFMADD213PS T1, Z1, Y1 \
-	VFMADD213PS T2, Z2, Y2 \
-	VFMADD213PS X1, Z1, Y1 \
-	VFMADD213PS X2, Z2, Y2 \
-	VADDPS faAOne<>(SB), Y1, Y1 \
-	VADDPS faAOne<>(SB), Y2, Y2 \
+	VFMADD213PS faAP1<>(SB), X3, Y3 \
+	VFMADD213PS faAP2<>(SB), X0, Y0 \
+	VFMADD213PS faAP2<>(SB), X1, Y1 \
+	VFMADD213PS faAP2<>(SB), X2, Y2 \
+	VFMADD213PS faAP2<>(SB), X3, Y3 \
+	VFMADD213PS faAP3<>(SB), X0, Y0 \
+	VFMADD213PS faAP3<>(SB), X1, Y1 \
+	VFMADD213PS faAP3<>(SB), X2, Y2 \
+	VFMADD213PS faAP3<>(SB), X3, Y3 \
+	VFMADD213PS faAP4<>(SB), X0, Y0 \
+	VFMADD213PS faAP4<>(SB), X1, Y1 \
+	VFMADD213PS faAP4<>(SB), X2, Y2 \
+	VFMADD213PS faAP4<>(SB), X3, Y3 \
+	VFMADD213PS faAP5<>(SB), X0, Y0 \
+	VFMADD213PS faAP5<>(SB), X1, Y1 \
+	VFMADD213PS faAP5<>(SB), X2, Y2 \
+	VFMADD213PS faAP5<>(SB), X3, Y3 \
+	VFMADD213PS faAOne<>(SB), X0, Y0 \
+	VFMADD213PS faAOne<>(SB), X1, Y1 \
+	VFMADD213PS faAOne<>(SB), X2, Y2 \
+	VFMADD213PS faAOne<>(SB), X3, Y3 \
+	VFMADD213PS faAOne<>(SB), X0, Y0 \
+	VFMADD213PS faAOne<>(SB), X1, Y1 \
+	VFMADD213PS faAOne<>(SB), X2, Y2 \
+	VFMADD213PS faAOne<>(SB), X3, Y3 \
+	VMULPS F0, Y0, X0 \
 	VMULPS F1, Y1, X1 \
-	VMULPS F2, Y2, X2
+	VMULPS F2, Y2, X2 \
+	VMULPS F3, Y3, X3
 
 // func faKern4x24AVX2(kc int, a *float32, ais, aps int, b *float32, ldb int, c *float32, ldc int, scale *float32)
 // acc[i][j] = sum_p a[i*ais+p*aps] * b[p*ldb+j]  (i < 4, j < 24, p < kc in order, fused)
@@ -208,13 +238,13 @@ kstore:
 	RET
 
 // func faSoftmaxAVX2(s *float32, lds, rows, cols int, m, l, alpha *float32)
-// faSoftmaxGeneric for eight columns at a time (rows >= 1, cols % 8 == 0):
+// faSoftmaxGeneric for 8 columns at a time (rows >= 1, cols % 8 == 0):
 //
 //	for each block of 8 columns:
 //		mx := max(m, s[0..rows-1])           // vertical, two accumulators
 //		use := mx == -Inf ? 0 : mx
 //		alpha = exp(m - use)
-//		sum := 0; for i { s[i] = exp(s[i] - use); sum += s[i] }  // rows in pairs
+//		sum := 0; for i { s[i] = exp(s[i] - use); sum += s[i] }  // four rows at a time
 //		l = l*alpha + sum (fused); m = mx
 TEXT ·faSoftmaxAVX2(SB), NOSPLIT, $0-56
 	MOVQ s+0(FP), SI
@@ -230,9 +260,9 @@ TEXT ·faSoftmaxAVX2(SB), NOSPLIT, $0-56
 	VMOVUPS faALo<>(SB), Y14
 	VMOVUPS faAHi<>(SB), Y13
 scol:
-	VMOVUPS (R11), Y0       // Y0 = m (old)
-	VMOVAPS Y0, Y1          // running max, even rows
-	VMOVAPS Y0, Y2          // running max, odd rows
+	VMOVUPS (R11), Y0     // m (old)
+	VMOVAPS Y0, Y1      // running max, even rows
+	VMOVAPS Y0, Y2      // running max, odd rows
 	MOVQ SI, DI
 	MOVQ R9, CX
 	SHRQ $1, CX
@@ -249,41 +279,56 @@ smax1:
 	VMAXPS (DI), Y1, Y1
 smaxd:
 	VMAXPS Y2, Y1, Y1
-	VMOVUPS Y1, (R11)       // m = mx
+	VMOVUPS Y1, (R11)     // m = mx
 	VCMPPS $0, faANegInf<>(SB), Y1, Y2 // Y2 = mx == -Inf
 	VANDNPS Y1, Y2, Y1      // Y1 = use
-	VSUBPS Y1, Y0, Y0       // Y0 = m - use
-	FA_EXP_AVX2(Y0, Y2, Y3, Y4, Y5, Y14, Y13)
-	VMOVUPS Y0, (R13)       // alpha
-	VXORPS Y7, Y7, Y7       // Y7 = sum
+	VSUBPS Y1, Y0, Y0 // m - use
+	FA_EXP_AVX2(Y0, Y2, Y3, Y14, Y13)
+	VMOVUPS Y0, (R13)     // alpha
+	VXORPS Y7, Y7, Y7       // sum
 	MOVQ SI, DI
 	MOVQ R9, CX
-	SHRQ $1, CX
+	SHRQ $2, CX
 	JZ   sexp1
-sexp2:
-	VMOVUPS (DI), Y8
-	VMOVUPS (DI)(R8*1), Y9
+sexp4:
+	LEAQ (DI)(R8*2), DX     // DX = row 2
+	VMOVUPS (DI), Y0
+	VMOVUPS (DI)(R8*1), Y4
+	VMOVUPS (DX), Y8
+	VMOVUPS (DX)(R8*1), Y11
+	VSUBPS Y1, Y0, Y0
+	VSUBPS Y1, Y4, Y4
 	VSUBPS Y1, Y8, Y8
-	VSUBPS Y1, Y9, Y9
-	FA_EXP2_AVX2(Y8, Y2, Y3, Y4, Y5, Y9, Y10, Y11, Y12, Y6, Y14, Y13)
-	VMOVUPS Y8, (DI)
-	VMOVUPS Y9, (DI)(R8*1)
+	VSUBPS Y1, Y11, Y11
+	FA_EXP4_AVX2(Y0, Y2, Y3, Y4, Y5, Y6, Y8, Y9, Y10, Y11, Y12, Y15, Y14, Y13)
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y4, (DI)(R8*1)
+	VMOVUPS Y8, (DX)
+	VMOVUPS Y11, (DX)(R8*1)
+	VADDPS Y0, Y7, Y7
+	VADDPS Y4, Y7, Y7
 	VADDPS Y8, Y7, Y7
-	VADDPS Y9, Y7, Y7
-	LEAQ (DI)(R8*2), DI
+	VADDPS Y11, Y7, Y7
+	LEAQ (DX)(R8*2), DI
 	DECQ CX
-	JNZ  sexp2
+	JNZ  sexp4
 sexp1:
-	TESTQ $1, R9
+	MOVQ R9, CX
+	ANDQ $3, CX
 	JZ   sexpd
-	VMOVUPS (DI), Y8
-	VSUBPS Y1, Y8, Y8
-	FA_EXP_AVX2(Y8, Y2, Y3, Y4, Y5, Y14, Y13)
-	VMOVUPS Y8, (DI)
-	VADDPS Y8, Y7, Y7
+sexp1l:
+	VMOVUPS (DI), Y0
+	VSUBPS Y1, Y0, Y0
+	FA_EXP_AVX2(Y0, Y2, Y3, Y14, Y13)
+	VMOVUPS Y0, (DI)
+	VADDPS Y0, Y7, Y7
+	ADDQ R8, DI
+	DECQ CX
+	JNZ  sexp1l
 sexpd:
+	VMOVUPS (R13), Y0     // alpha
 	VMOVUPS (R12), Y8
-	VFMADD213PS Y7, Y0, Y8  // l = l*alpha + sum
+	VFMADD213PS Y7, Y0, Y8 // l = l*alpha + sum
 	VMOVUPS Y8, (R12)
 	ADDQ $32, SI
 	ADDQ $32, R11
@@ -296,42 +341,55 @@ sdone:
 	RET
 
 // func faExpSumAVX2(dst, src *float32, n int, sub float32) float32
-// for i < n&^7 { dst[i] = exp(src[i] - sub) }; returns their sum (eight
+// for i < n&^7 { dst[i] = exp(src[i] - sub) }; returns their sum (8
 // lane sums in index order, then a fixed pairwise reduction).
 TEXT ·faExpSumAVX2(SB), NOSPLIT, $0-36
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ n+16(FP), CX
 	SHRQ $3, CX
-	VBROADCASTSS sub+24(FP), Y15
+	VBROADCASTSS sub+24(FP), Y1
 	VMOVUPS faALo<>(SB), Y14
 	VMOVUPS faAHi<>(SB), Y13
 	VXORPS Y7, Y7, Y7
 	MOVQ CX, DX
-	SHRQ $1, CX
+	SHRQ $2, CX
 	JZ   eone
-epair:
-	VMOVUPS (SI), Y8
-	VMOVUPS 32(SI), Y9
-	VSUBPS Y15, Y8, Y8
-	VSUBPS Y15, Y9, Y9
-	FA_EXP2_AVX2(Y8, Y2, Y3, Y4, Y5, Y9, Y10, Y11, Y12, Y6, Y14, Y13)
-	VMOVUPS Y8, (DI)
-	VMOVUPS Y9, 32(DI)
+equad:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y4
+	VMOVUPS 64(SI), Y8
+	VMOVUPS 96(SI), Y11
+	VSUBPS Y1, Y0, Y0
+	VSUBPS Y1, Y4, Y4
+	VSUBPS Y1, Y8, Y8
+	VSUBPS Y1, Y11, Y11
+	FA_EXP4_AVX2(Y0, Y2, Y3, Y4, Y5, Y6, Y8, Y9, Y10, Y11, Y12, Y15, Y14, Y13)
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y4, 32(DI)
+	VMOVUPS Y8, 64(DI)
+	VMOVUPS Y11, 96(DI)
+	VADDPS Y0, Y7, Y7
+	VADDPS Y4, Y7, Y7
 	VADDPS Y8, Y7, Y7
-	VADDPS Y9, Y7, Y7
-	ADDQ $64, SI
-	ADDQ $64, DI
+	VADDPS Y11, Y7, Y7
+	ADDQ $128, SI
+	ADDQ $128, DI
 	DECQ CX
-	JNZ  epair
+	JNZ  equad
 eone:
-	TESTQ $1, DX
+	ANDQ $3, DX
 	JZ   esum
-	VMOVUPS (SI), Y8
-	VSUBPS Y15, Y8, Y8
-	FA_EXP_AVX2(Y8, Y2, Y3, Y4, Y5, Y14, Y13)
-	VMOVUPS Y8, (DI)
-	VADDPS Y8, Y7, Y7
+eonel:
+	VMOVUPS (SI), Y0
+	VSUBPS Y1, Y0, Y0
+	FA_EXP_AVX2(Y0, Y2, Y3, Y14, Y13)
+	VMOVUPS Y0, (DI)
+	VADDPS Y0, Y7, Y7
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ DX
+	JNZ  eonel
 esum:
 	VEXTRACTF128 $1, Y7, X8
 	VADDPS X8, X7, X7

@@ -9,9 +9,11 @@
 // FA_EXP_AVX512 sets X = exp(X) for sixteen floats: the algorithm of
 // FA_EXP_AVX2 with y * 2^n by VSCALEFPS, which rounds results below 2^-126
 // to subnormals or 0, so LO is -110 (exp(-110) scales to +0). -Inf gives
-// 0; NaN propagates. F, Z, Y and T are clobbered. FA_EXP2_AVX512 is the
-// same on two independent vectors, interleaved.
-#define FA_EXP_AVX512(X, F, Z, Y, T, LO, HI) \
+// 0; NaN propagates. F and Y are clobbered.
+// Both evaluate the polynomial by Horner's rule, finishing with
+// y = (p(r)*r + 1)*r + 1 = 1 + r + r²p(r); FA_EXP4_AVX512 runs four
+// independent vectors interleaved (the chain is ~14 operations deep).
+#define FA_EXP_AVX512(X, F, Y, LO, HI) \
 	VMAXPS X, LO, X \
 	VMINPS X, HI, X \
 	VBROADCASTSS faZLog2e<>(SB), F \
@@ -19,58 +21,81 @@
 	VRNDSCALEPS $1, F, F \
 	VFNMADD231PS.BCST faZC1<>(SB), F, X \
 	VFNMADD231PS.BCST faZC2<>(SB), F, X \
-	VMULPS X, X, Z \
 	VBROADCASTSS faZP0<>(SB), Y \
 	VFMADD213PS.BCST faZP1<>(SB), X, Y \
-	VBROADCASTSS faZP2<>(SB), T \
-	VFMADD213PS.BCST faZP3<>(SB), X, T \
-	VFMADD213PS T, Z, Y \
-	VBROADCASTSS faZP4<>(SB), T \
-	VFMADD213PS.BCST faZP5<>(SB), X, T \
-	VFMADD213PS T, Z, Y \
-	VFMADD213PS X, Z, Y \
-	VADDPS.BCST faZOne<>(SB), Y, Y \
+	VFMADD213PS.BCST faZP2<>(SB), X, Y \
+	VFMADD213PS.BCST faZP3<>(SB), X, Y \
+	VFMADD213PS.BCST faZP4<>(SB), X, Y \
+	VFMADD213PS.BCST faZP5<>(SB), X, Y \
+	VFMADD213PS.BCST faZOne<>(SB), X, Y \
+	VFMADD213PS.BCST faZOne<>(SB), X, Y \
 	VSCALEFPS F, Y, X
 
-#define FA_EXP2_AVX512(X1, F1, Z1, Y1, T1, X2, F2, Z2, Y2, T2, LO, HI) \
+#define FA_EXP4_AVX512(X0, F0, Y0, X1, F1, Y1, X2, F2, Y2, X3, F3, Y3, LO, HI) \
+	VMAXPS X0, LO, X0 \
 	VMAXPS X1, LO, X1 \
 	VMAXPS X2, LO, X2 \
+	VMAXPS X3, LO, X3 \
+	VMINPS X0, HI, X0 \
 	VMINPS X1, HI, X1 \
 	VMINPS X2, HI, X2 \
+	VMINPS X3, HI, X3 \
+	VBROADCASTSS faZLog2e<>(SB), F0 \
 	VBROADCASTSS faZLog2e<>(SB), F1 \
 	VBROADCASTSS faZLog2e<>(SB), F2 \
+	VBROADCASTSS faZLog2e<>(SB), F3 \
+	VFMADD213PS.BCST faZHalf<>(SB), X0, F0 \
 	VFMADD213PS.BCST faZHalf<>(SB), X1, F1 \
 	VFMADD213PS.BCST faZHalf<>(SB), X2, F2 \
+	VFMADD213PS.BCST faZHalf<>(SB), X3, F3 \
+	VRNDSCALEPS $1, F0, F0 \
 	VRNDSCALEPS $1, F1, F1 \
 	VRNDSCALEPS $1, F2, F2 \
+	VRNDSCALEPS $1, F3, F3 \
+	VFNMADD231PS.BCST faZC1<>(SB), F0, X0 \
 	VFNMADD231PS.BCST faZC1<>(SB), F1, X1 \
 	VFNMADD231PS.BCST faZC1<>(SB), F2, X2 \
+	VFNMADD231PS.BCST faZC1<>(SB), F3, X3 \
+	VFNMADD231PS.BCST faZC2<>(SB), F0, X0 \
 	VFNMADD231PS.BCST faZC2<>(SB), F1, X1 \
 	VFNMADD231PS.BCST faZC2<>(SB), F2, X2 \
-	VMULPS X1, X1, Z1 \
-	VMULPS X2, X2, Z2 \
+	VFNMADD231PS.BCST faZC2<>(SB), F3, X3 \
+	VBROADCASTSS faZP0<>(SB), Y0 \
 	VBROADCASTSS faZP0<>(SB), Y1 \
 	VBROADCASTSS faZP0<>(SB), Y2 \
+	VBROADCASTSS faZP0<>(SB), Y3 \
+	VFMADD213PS.BCST faZP1<>(SB), X0, Y0 \
 	VFMADD213PS.BCST faZP1<>(SB), X1, Y1 \
 	VFMADD213PS.BCST faZP1<>(SB), X2, Y2 \
-	VBROADCASTSS faZP2<>(SB), T1 \
-	VBROADCASTSS faZP2<>(SB), T2 \
-	VFMADD213PS.BCST faZP3<>(SB), X1, T1 \
-	VFMADD213PS.BCST faZP3<>(SB), X2, T2 \
-	VFMADD213PS T1, Z1, Y1 \
-	VFMADD213PS T2, Z2, Y2 \
-	VBROADCASTSS faZP4<>(SB), T1 \
-	VBROADCASTSS faZP4<>(SB), T2 \
-	VFMADD213PS.BCST faZP5<>(SB), X1, T1 \
-	VFMADD213PS.BCST faZP5<>(SB), X2, T2 \
-	VFMADD213PS T1, Z1, Y1 \
-	VFMADD213PS T2, Z2, Y2 \
-	VFMADD213PS X1, Z1, Y1 \
-	VFMADD213PS X2, Z2, Y2 \
-	VADDPS.BCST faZOne<>(SB), Y1, Y1 \
-	VADDPS.BCST faZOne<>(SB), Y2, Y2 \
+	VFMADD213PS.BCST faZP1<>(SB), X3, Y3 \
+	VFMADD213PS.BCST faZP2<>(SB), X0, Y0 \
+	VFMADD213PS.BCST faZP2<>(SB), X1, Y1 \
+	VFMADD213PS.BCST faZP2<>(SB), X2, Y2 \
+	VFMADD213PS.BCST faZP2<>(SB), X3, Y3 \
+	VFMADD213PS.BCST faZP3<>(SB), X0, Y0 \
+	VFMADD213PS.BCST faZP3<>(SB), X1, Y1 \
+	VFMADD213PS.BCST faZP3<>(SB), X2, Y2 \
+	VFMADD213PS.BCST faZP3<>(SB), X3, Y3 \
+	VFMADD213PS.BCST faZP4<>(SB), X0, Y0 \
+	VFMADD213PS.BCST faZP4<>(SB), X1, Y1 \
+	VFMADD213PS.BCST faZP4<>(SB), X2, Y2 \
+	VFMADD213PS.BCST faZP4<>(SB), X3, Y3 \
+	VFMADD213PS.BCST faZP5<>(SB), X0, Y0 \
+	VFMADD213PS.BCST faZP5<>(SB), X1, Y1 \
+	VFMADD213PS.BCST faZP5<>(SB), X2, Y2 \
+	VFMADD213PS.BCST faZP5<>(SB), X3, Y3 \
+	VFMADD213PS.BCST faZOne<>(SB), X0, Y0 \
+	VFMADD213PS.BCST faZOne<>(SB), X1, Y1 \
+	VFMADD213PS.BCST faZOne<>(SB), X2, Y2 \
+	VFMADD213PS.BCST faZOne<>(SB), X3, Y3 \
+	VFMADD213PS.BCST faZOne<>(SB), X0, Y0 \
+	VFMADD213PS.BCST faZOne<>(SB), X1, Y1 \
+	VFMADD213PS.BCST faZOne<>(SB), X2, Y2 \
+	VFMADD213PS.BCST faZOne<>(SB), X3, Y3 \
+	VSCALEFPS F0, Y0, X0 \
 	VSCALEFPS F1, Y1, X1 \
-	VSCALEFPS F2, Y2, X2
+	VSCALEFPS F2, Y2, X2 \
+	VSCALEFPS F3, Y3, X3
 
 // func faKern8x32AVX512(kc int, a *float32, ais, aps int, b *float32, ldb int, c *float32, ldc int, scale *float32)
 // acc[i][j] = sum_p a[i*ais+p*aps] * b[p*ldb+j]  (i < 8, j < 32, p < kc in order, fused)
@@ -192,8 +217,14 @@ zstore:
 	RET
 
 // func faSoftmaxAVX512(s *float32, lds, rows, cols int, m, l, alpha *float32)
-// faSoftmaxGeneric for sixteen columns at a time (rows >= 1, cols % 16 == 0);
-// see faSoftmaxAVX2.
+// faSoftmaxGeneric for 16 columns at a time (rows >= 1, cols % 16 == 0):
+//
+//	for each block of 16 columns:
+//		mx := max(m, s[0..rows-1])           // vertical, two accumulators
+//		use := mx == -Inf ? 0 : mx
+//		alpha = exp(m - use)
+//		sum := 0; for i { s[i] = exp(s[i] - use); sum += s[i] }  // four rows at a time
+//		l = l*alpha + sum (fused); m = mx
 TEXT ·faSoftmaxAVX512(SB), NOSPLIT, $0-56
 	MOVQ s+0(FP), SI
 	MOVQ lds+8(FP), R8
@@ -209,9 +240,9 @@ TEXT ·faSoftmaxAVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS faZHi<>(SB), Z13
 	VBROADCASTSS faZNegInf<>(SB), Z15
 scol:
-	VMOVUPS (R11), Z0
-	VMOVAPS Z0, Z1
-	VMOVAPS Z0, Z2
+	VMOVUPS (R11), Z0     // m (old)
+	VMOVAPS Z0, Z1      // running max, even rows
+	VMOVAPS Z0, Z2      // running max, odd rows
 	MOVQ SI, DI
 	MOVQ R9, CX
 	SHRQ $1, CX
@@ -228,41 +259,56 @@ smax1:
 	VMAXPS (DI), Z1, Z1
 smaxd:
 	VMAXPS Z2, Z1, Z1
-	VMOVUPS Z1, (R11)
+	VMOVUPS Z1, (R11)     // m = mx
 	VCMPPS $0, Z15, Z1, K2
-	VXORPS Z1, Z1, K2, Z1    // use = 0 where mx == -Inf
-	VSUBPS Z1, Z0, Z0
-	FA_EXP_AVX512(Z0, Z2, Z3, Z4, Z5, Z14, Z13)
-	VMOVUPS Z0, (R13)
-	VPXORD Z7, Z7, Z7
+	VXORPS Z1, Z1, K2, Z1   // Z1 = use (0 where mx == -Inf)
+	VSUBPS Z1, Z0, Z0 // m - use
+	FA_EXP_AVX512(Z0, Z2, Z3, Z14, Z13)
+	VMOVUPS Z0, (R13)     // alpha
+	VPXORD Z7, Z7, Z7       // sum
 	MOVQ SI, DI
 	MOVQ R9, CX
-	SHRQ $1, CX
+	SHRQ $2, CX
 	JZ   sexp1
-sexp2:
-	VMOVUPS (DI), Z8
-	VMOVUPS (DI)(R8*1), Z9
+sexp4:
+	LEAQ (DI)(R8*2), DX     // DX = row 2
+	VMOVUPS (DI), Z0
+	VMOVUPS (DI)(R8*1), Z4
+	VMOVUPS (DX), Z8
+	VMOVUPS (DX)(R8*1), Z11
+	VSUBPS Z1, Z0, Z0
+	VSUBPS Z1, Z4, Z4
 	VSUBPS Z1, Z8, Z8
-	VSUBPS Z1, Z9, Z9
-	FA_EXP2_AVX512(Z8, Z2, Z3, Z4, Z5, Z9, Z10, Z11, Z12, Z6, Z14, Z13)
-	VMOVUPS Z8, (DI)
-	VMOVUPS Z9, (DI)(R8*1)
+	VSUBPS Z1, Z11, Z11
+	FA_EXP4_AVX512(Z0, Z2, Z3, Z4, Z5, Z6, Z8, Z9, Z10, Z11, Z12, Z16, Z14, Z13)
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z4, (DI)(R8*1)
+	VMOVUPS Z8, (DX)
+	VMOVUPS Z11, (DX)(R8*1)
+	VADDPS Z0, Z7, Z7
+	VADDPS Z4, Z7, Z7
 	VADDPS Z8, Z7, Z7
-	VADDPS Z9, Z7, Z7
-	LEAQ (DI)(R8*2), DI
+	VADDPS Z11, Z7, Z7
+	LEAQ (DX)(R8*2), DI
 	DECQ CX
-	JNZ  sexp2
+	JNZ  sexp4
 sexp1:
-	TESTQ $1, R9
+	MOVQ R9, CX
+	ANDQ $3, CX
 	JZ   sexpd
-	VMOVUPS (DI), Z8
-	VSUBPS Z1, Z8, Z8
-	FA_EXP_AVX512(Z8, Z2, Z3, Z4, Z5, Z14, Z13)
-	VMOVUPS Z8, (DI)
-	VADDPS Z8, Z7, Z7
+sexp1l:
+	VMOVUPS (DI), Z0
+	VSUBPS Z1, Z0, Z0
+	FA_EXP_AVX512(Z0, Z2, Z3, Z14, Z13)
+	VMOVUPS Z0, (DI)
+	VADDPS Z0, Z7, Z7
+	ADDQ R8, DI
+	DECQ CX
+	JNZ  sexp1l
 sexpd:
+	VMOVUPS (R13), Z0     // alpha
 	VMOVUPS (R12), Z8
-	VFMADD213PS Z7, Z0, Z8
+	VFMADD213PS Z7, Z0, Z8 // l = l*alpha + sum
 	VMOVUPS Z8, (R12)
 	ADDQ $64, SI
 	ADDQ $64, R11
@@ -275,42 +321,56 @@ sdone:
 	RET
 
 // func faExpSumAVX512(dst, src *float32, n int, sub float32) float32
-// for i < n&^15 { dst[i] = exp(src[i] - sub) }; returns their sum (sixteen
+// for i < n&^15 { dst[i] = exp(src[i] - sub) }; returns their sum (16
 // lane sums in index order, then a fixed pairwise reduction).
 TEXT ·faExpSumAVX512(SB), NOSPLIT, $0-36
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ n+16(FP), CX
 	SHRQ $4, CX
-	VBROADCASTSS sub+24(FP), Z15
+	VBROADCASTSS sub+24(FP), Z1
 	VBROADCASTSS faZLo<>(SB), Z14
 	VBROADCASTSS faZHi<>(SB), Z13
+	VBROADCASTSS faZNegInf<>(SB), Z15
 	VPXORD Z7, Z7, Z7
 	MOVQ CX, DX
-	SHRQ $1, CX
+	SHRQ $2, CX
 	JZ   eone
-epair:
-	VMOVUPS (SI), Z8
-	VMOVUPS 64(SI), Z9
-	VSUBPS Z15, Z8, Z8
-	VSUBPS Z15, Z9, Z9
-	FA_EXP2_AVX512(Z8, Z2, Z3, Z4, Z5, Z9, Z10, Z11, Z12, Z6, Z14, Z13)
-	VMOVUPS Z8, (DI)
-	VMOVUPS Z9, 64(DI)
+equad:
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z4
+	VMOVUPS 128(SI), Z8
+	VMOVUPS 192(SI), Z11
+	VSUBPS Z1, Z0, Z0
+	VSUBPS Z1, Z4, Z4
+	VSUBPS Z1, Z8, Z8
+	VSUBPS Z1, Z11, Z11
+	FA_EXP4_AVX512(Z0, Z2, Z3, Z4, Z5, Z6, Z8, Z9, Z10, Z11, Z12, Z16, Z14, Z13)
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z4, 64(DI)
+	VMOVUPS Z8, 128(DI)
+	VMOVUPS Z11, 192(DI)
+	VADDPS Z0, Z7, Z7
+	VADDPS Z4, Z7, Z7
 	VADDPS Z8, Z7, Z7
-	VADDPS Z9, Z7, Z7
-	ADDQ $128, SI
-	ADDQ $128, DI
+	VADDPS Z11, Z7, Z7
+	ADDQ $256, SI
+	ADDQ $256, DI
 	DECQ CX
-	JNZ  epair
+	JNZ  equad
 eone:
-	TESTQ $1, DX
+	ANDQ $3, DX
 	JZ   esum
-	VMOVUPS (SI), Z8
-	VSUBPS Z15, Z8, Z8
-	FA_EXP_AVX512(Z8, Z2, Z3, Z4, Z5, Z14, Z13)
-	VMOVUPS Z8, (DI)
-	VADDPS Z8, Z7, Z7
+eonel:
+	VMOVUPS (SI), Z0
+	VSUBPS Z1, Z0, Z0
+	FA_EXP_AVX512(Z0, Z2, Z3, Z14, Z13)
+	VMOVUPS Z0, (DI)
+	VADDPS Z0, Z7, Z7
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ DX
+	JNZ  eonel
 esum:
 	VEXTRACTF32X8 $1, Z7, Y8
 	VADDPS Y8, Y7, Y7
