@@ -111,7 +111,9 @@ type faImpl struct {
 	// B, widened in registers; without them decode widens a tile first.
 	dotF16  func(out, q []float32, k []uint16, ldk int)
 	gemvF16 func(c, a []float32, b []uint16, ldb int, add bool, alpha float32)
-	h2f     func(dst []float32, src []uint16)
+	// transpose: dst[j*ldd+i] = src[i*lds+j] * sv[j] (i < rows, j < cols).
+	transpose func(dst []float32, ldd int, src []float32, lds int, sv []float32, rows, cols int)
+	h2f       func(dst []float32, src []uint16)
 }
 
 // Attend computes a (see Attention) on up to threads goroutines.
@@ -364,27 +366,21 @@ func faPrefill(im *faImpl, a *Attention, pk *faPacked, p, q0 int) {
 	// Scratch: Qp [D][mqp], Sᵀ [bk][mqp], Oᵀ [dvp][mqp], m, l, alpha
 	// [mqp], a K tile [bk][D] (or [D][bk]) and a V tile [bk][dvp].
 	kTile := faRound(bk, R) * max(D, 1)
-	need := D*mqp + faRound(bk, R)*mqp + dvp*mqp + 3*mqp + kTile + bk*dvp + max(mqp, D, Dv)
+	need := D*mqp + faRound(bk, R)*mqp + dvp*mqp + 3*mqp + kTile + bk*dvp + max(mqp, 2*D, Dv)
 	buf := nnGetBuf(need)
 	defer nnPutBuf(buf)
 	s := *buf
 	qp, st, ot := faTake(&s, D*mqp), faTake(&s, faRound(bk, R)*mqp), faTake(&s, dvp*mqp)
 	mx, sum, alpha := faTake(&s, mqp), faTake(&s, mqp), faTake(&s, mqp)
-	ks, vs, row := faTake(&s, kTile), faTake(&s, bk*dvp), faTake(&s, max(mqp, D, Dv))
+	ks, vs, row := faTake(&s, kTile), faTake(&s, bk*dvp), faTake(&s, max(mqp, 2*D, Dv))
 	clear(ot)
 	clear(sum)
 	for i := range mx {
 		mx[i] = faNegInf
 	}
 	// Qp[d][q] = Scale * Q[q0+q][d], zero for the padded lanes.
-	clear(qp)
 	if kend > 0 && D > 0 {
-		for q := 0; q < mq; q++ {
-			faWiden(im, row[:D], a.Q, h.Q+(q0+q)*a.Q.LD, D)
-			for d, v := range row[:D] {
-				qp[d*mqp+q] = a.Scale * v
-			}
-		}
+		faPackQ(im, a, qp, row, h.Q+q0*a.Q.LD, mq, mqp)
 	}
 	for j0 := 0; j0 < kend; j0 += bk {
 		nk := min(bk, kend-j0)
@@ -423,17 +419,50 @@ func faPrefill(im *faImpl, a *Attention, pk *faPacked, p, q0 int) {
 		}
 	}
 	// Out[q][:] = Oᵀ[:][q] / l[q]; zero where no key was attendable.
+	for q := range mq {
+		inv := float32(0)
+		if l := sum[q]; kend > 0 && l != 0 {
+			inv = 1 / l
+		}
+		sum[q] = inv
+	}
+	if a.Out.F32 != nil {
+		im.transpose(a.Out.F32[h.Out+q0*a.Out.LD:], a.Out.LD, ot, mqp, sum, Dv, mq)
+		return
+	}
 	for q := 0; q < mq; q++ {
 		o := row[:Dv]
-		if l := sum[q]; kend > 0 && l != 0 {
-			inv := 1 / l
-			for d := range o {
-				o[d] = ot[d*mqp+q] * inv
-			}
-		} else {
-			clear(o)
+		for d := range o {
+			o[d] = ot[d*mqp+q] * sum[q]
 		}
 		faStoreRow(a, &h, q0+q, o)
+	}
+}
+
+// faPackQ sets qp[d*mqp+q] = Scale*Q[q][d] for the mq query rows at off
+// (rows of D, stride Q.LD) and zeroes the lanes mq..mqp; row (D floats)
+// is scratch.
+func faPackQ(im *faImpl, a *Attention, qp, row []float32, off, mq, mqp int) {
+	D, ld := a.D, a.Q.LD
+	sv := row[:D]
+	for d := range sv {
+		sv[d] = a.Scale
+	}
+	if a.Q.F32 != nil {
+		im.transpose(qp, mqp, a.Q.F32[off:], ld, sv, mq, D)
+	} else {
+		tmp := row[D : 2*D]
+		for q := 0; q < mq; q++ {
+			faWiden(im, tmp, a.Q, off+q*ld, D)
+			for d, v := range tmp {
+				qp[d*mqp+q] = a.Scale * v
+			}
+		}
+	}
+	if mq < mqp {
+		for d := 0; d < D; d++ {
+			clear(qp[d*mqp+mq : (d+1)*mqp])
+		}
 	}
 }
 

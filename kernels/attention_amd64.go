@@ -21,13 +21,13 @@ var (
 		r: 4, l: 24, w: 8, bq: 96, bk: 128, minSq: 12,
 		kern: faKern4x24AVX2Go, softmax: faSoftmaxAVX2Go, expSum: faExpSumAVX2Go,
 		dot: faDotAVX2Go, gemv: faGemvAVX2Go, h2f: h2fAVX2,
-		dotF16: faDotF16AVX2Go, gemvF16: faGemvF16AVX2Go,
+		dotF16: faDotF16AVX2Go, gemvF16: faGemvF16AVX2Go, transpose: faTransposeAVX2Go,
 	}
 	faAVX512 = faImpl{
 		r: 8, l: 32, w: 16, bq: 128, bk: 128, minSq: 16,
 		kern: faKern8x32AVX512Go, softmax: faSoftmaxAVX512Go, expSum: faExpSumAVX512Go,
 		dot: faDotAVX512Go, gemv: faGemvAVX512Go, h2f: faH2FAVX512Go,
-		dotF16: faDotF16AVX512Go, gemvF16: faGemvF16AVX512Go,
+		dotF16: faDotF16AVX512Go, gemvF16: faGemvF16AVX512Go, transpose: faTransposeAVX2Go,
 	}
 )
 
@@ -203,5 +203,24 @@ func faGemvF16AVX512Go(c, a []float32, b []uint16, ldb int, add bool, alpha floa
 	faCheckGemvF16(c, a, b, ldb, 16)
 	if len(c) > 0 {
 		faGemvF16AVX512(&c[0], &a[0], &b[0], ldb, len(a), len(c), add, alpha)
+	}
+}
+
+// faTransposeAVX2Go does the 8x8 blocks of faTransposeGeneric with
+// faTransposeAVX2 (AVX2 is present on every AVX-512 CPU) and the edges in Go.
+func faTransposeAVX2Go(dst []float32, ldd int, src []float32, lds int, sv []float32, rows, cols int) {
+	faCheckTranspose(dst, ldd, src, lds, sv, rows, cols)
+	r8, c8 := rows&^7, cols&^7
+	if r8 > 0 && c8 > 0 {
+		faTransposeAVX2(&dst[0], ldd, &src[0], lds, &sv[0], r8, c8)
+	}
+	for i := 0; i < rows; i++ {
+		j0 := c8
+		if i >= r8 {
+			j0 = 0
+		}
+		for j := j0; j < cols; j++ {
+			dst[j*ldd+i] = src[i*lds+j] * sv[j]
+		}
 	}
 }

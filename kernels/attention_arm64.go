@@ -17,6 +17,7 @@ var faNEON = faImpl{
 	r: 8, l: 8, w: 4, bq: 64, bk: 128, minSq: 4,
 	kern: faKern8x8NEONGo, softmax: faSoftmaxNEONGo, expSum: faExpSumNEONGo,
 	dot: faDotNEONGo, gemv: faGemvNEONGo, h2f: faH2FNEONGo,
+	transpose: faTransposeGeneric,
 }
 
 // faKern8x8NEON is faKernGeneric restricted to an 8x8 tile (r=8, l=8)

@@ -58,3 +58,11 @@ func faDotF16AVX2(out, q *float32, k *uint16, ldk, n, d int)
 //
 //go:noescape
 func faGemvF16AVX2(c, a *float32, b *uint16, ldb, kc, n int, add bool, alpha float32)
+
+// faTransposeAVX2 is faTransposeGeneric for rows and cols multiples of 8,
+// in 8x8 blocks (scale, UNPCKLPS/UNPCKHPS, SHUFPS, PERM2F128):
+//
+//	for i < rows, j < cols { dst[j*ldd+i] = src[i*lds+j] * sv[j] }
+//
+//go:noescape
+func faTransposeAVX2(dst *float32, ldd int, src *float32, lds int, sv *float32, rows, cols int)

@@ -728,6 +728,88 @@ hdone:
 	VZEROUPPER
 	RET
 
+// func faTransposeAVX2(dst *float32, ldd int, src *float32, lds int, sv *float32, rows, cols int)
+// dst[j*ldd+i] = src[i*lds+j] * sv[j] for i < rows, j < cols (both multiples
+// of 8), in 8x8 blocks: eight row loads scaled by sv, UNPCK/SHUFPS/PERM2F128,
+// eight row stores.
+TEXT ·faTransposeAVX2(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), R9
+	SHLQ $2, R9             // R9 = ldd bytes
+	MOVQ src+16(FP), SI
+	MOVQ lds+24(FP), R8
+	SHLQ $2, R8             // R8 = lds bytes
+	MOVQ sv+32(FP), DX
+	MOVQ rows+40(FP), R10
+	SHRQ $3, R10
+	JZ   tdone
+	MOVQ cols+48(FP), R11
+	SHRQ $3, R11
+	JZ   tdone
+	LEAQ (R8)(R8*2), R13    // 3*lds
+	LEAQ (R9)(R9*2), R14    // 3*ldd
+trow:
+	MOVQ SI, AX             // AX = src block (row block, column 0)
+	MOVQ DI, CX             // CX = dst block (row 0, column block)
+	MOVQ DX, R15            // R15 = sv
+	MOVQ R11, R12
+tcol:
+	VMOVUPS (R15), Y8
+	LEAQ (AX)(R13*1), BX
+	VMULPS (AX), Y8, Y0
+	VMULPS (AX)(R8*1), Y8, Y1
+	VMULPS (AX)(R8*2), Y8, Y2
+	VMULPS (BX), Y8, Y3
+	VMULPS (AX)(R8*4), Y8, Y4
+	VMULPS (BX)(R8*2), Y8, Y5
+	VMULPS (AX)(R13*2), Y8, Y6
+	VMULPS (BX)(R8*4), Y8, Y7
+	VUNPCKLPS Y1, Y0, Y9
+	VUNPCKHPS Y1, Y0, Y10
+	VUNPCKLPS Y3, Y2, Y0
+	VUNPCKHPS Y3, Y2, Y1
+	VUNPCKLPS Y5, Y4, Y2
+	VUNPCKHPS Y5, Y4, Y3
+	VUNPCKLPS Y7, Y6, Y4
+	VUNPCKHPS Y7, Y6, Y5
+	VSHUFPS $0x44, Y0, Y9, Y6
+	VSHUFPS $0xEE, Y0, Y9, Y7
+	VSHUFPS $0x44, Y1, Y10, Y11
+	VSHUFPS $0xEE, Y1, Y10, Y12
+	VSHUFPS $0x44, Y4, Y2, Y13
+	VSHUFPS $0xEE, Y4, Y2, Y14
+	VSHUFPS $0x44, Y5, Y3, Y15
+	VSHUFPS $0xEE, Y5, Y3, Y9
+	VPERM2F128 $0x20, Y13, Y6, Y0
+	VPERM2F128 $0x31, Y13, Y6, Y1
+	VPERM2F128 $0x20, Y14, Y7, Y2
+	VPERM2F128 $0x31, Y14, Y7, Y3
+	VPERM2F128 $0x20, Y15, Y11, Y4
+	VPERM2F128 $0x31, Y15, Y11, Y5
+	VPERM2F128 $0x20, Y9, Y12, Y6
+	VPERM2F128 $0x31, Y9, Y12, Y7
+	LEAQ (CX)(R14*1), BX
+	VMOVUPS Y0, (CX)
+	VMOVUPS Y2, (CX)(R9*1)
+	VMOVUPS Y4, (CX)(R9*2)
+	VMOVUPS Y6, (BX)
+	VMOVUPS Y1, (CX)(R9*4)
+	VMOVUPS Y3, (BX)(R9*2)
+	VMOVUPS Y5, (CX)(R14*2)
+	VMOVUPS Y7, (BX)(R9*4)
+	ADDQ $32, AX
+	ADDQ $32, R15
+	LEAQ (CX)(R9*8), CX
+	DECQ R12
+	JNZ  tcol
+	LEAQ (SI)(R8*8), SI
+	ADDQ $32, DI
+	DECQ R10
+	JNZ  trow
+	VZEROUPPER
+tdone:
+	RET
+
 DATA faALo<>+0(SB)/4, $0xc2b00000
 DATA faALo<>+4(SB)/4, $0xc2b00000
 DATA faALo<>+8(SB)/4, $0xc2b00000

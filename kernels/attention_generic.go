@@ -3,12 +3,13 @@ package kernels
 // faGeneric is the pure-Go attention set (the oracle of the assembly sets).
 var faGeneric = faImpl{
 	r: 4, l: 8, w: 1, bq: 32, bk: 128, minSq: 4,
-	kern:    faKern4x8Generic,
-	softmax: faSoftmaxGeneric,
-	expSum:  faExpSumGeneric,
-	dot:     faDotGeneric,
-	gemv:    faGemvGeneric,
-	h2f:     h2fGeneric,
+	kern:      faKern4x8Generic,
+	softmax:   faSoftmaxGeneric,
+	expSum:    faExpSumGeneric,
+	dot:       faDotGeneric,
+	gemv:      faGemvGeneric,
+	transpose: faTransposeGeneric,
+	h2f:       h2fGeneric,
 }
 
 // faCheckKern panics unless the operands of an r x l attention micro-kernel
@@ -206,6 +207,30 @@ func faGemvF16Generic(c, a []float32, b []uint16, ldb int, add bool, alpha float
 			c[j] = c[j]*alpha + acc
 		} else {
 			c[j] = acc
+		}
+	}
+}
+
+func faCheckTranspose(dst []float32, ldd int, src []float32, lds int, sv []float32, rows, cols int) {
+	if rows == 0 || cols == 0 {
+		return
+	}
+	if lds < cols || len(src) < (rows-1)*lds+cols || len(sv) < cols {
+		panic(errShortA)
+	}
+	if ldd < rows || len(dst) < (cols-1)*ldd+rows {
+		panic(errShortC)
+	}
+}
+
+// faTransposeGeneric sets dst[j*ldd+i] = src[i*lds+j] * sv[j] for i < rows,
+// j < cols (a scaled transpose: packs Q and stores the output).
+func faTransposeGeneric(dst []float32, ldd int, src []float32, lds int, sv []float32, rows, cols int) {
+	faCheckTranspose(dst, ldd, src, lds, sv, rows, cols)
+	for i := 0; i < rows; i++ {
+		r := src[i*lds : i*lds+cols]
+		for j, x := range r {
+			dst[j*ldd+i] = x * sv[j]
 		}
 	}
 }

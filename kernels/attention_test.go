@@ -302,6 +302,37 @@ func TestAttnF16DotGemv(t *testing.T) {
 	}
 }
 
+// TestAttnTranspose cross-checks every set's scaled transpose with
+// faTransposeGeneric: 8x8 blocks and edges, odd strides, guard bands.
+func TestAttnTranspose(t *testing.T) {
+	r := rand.New(rand.NewSource(15))
+	for _, s := range sets {
+		for _, rows := range []int{1, 7, 8, 9, 16, 33} {
+			for _, cols := range []int{1, 5, 8, 15, 24, 64} {
+				lds, ldd := cols+rows%3, rows+cols%5
+				off := (rows + cols) % 4
+				name := fmt.Sprintf("%s/rows=%d/cols=%d", s.Name, rows, cols)
+				src := nnRand(r, (rows-1)*lds+cols+off)[off:]
+				sv := nnRand(r, cols)
+				src0 := slices.Clone(src)
+				n := (cols-1)*ldd + rows
+				c0 := nnRand(r, n)
+				want := slices.Clone(c0)
+				faTransposeGeneric(want, ldd, src, lds, sv, rows, cols)
+				buf, got := guarded(n, off, c0)
+				s.attn.transpose(got, ldd, src, lds, sv, rows, cols)
+				checkGuards(t, name, buf, off, n, c0, rows, ldd)
+				checkUnchanged(t, name+" src", src, src0)
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%s: dst[%d] = %g, generic %g", name, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
+
 // attnCase is one Attend test: shapes, layouts and masks.
 type attnCase struct {
 	name                  string
