@@ -18,11 +18,12 @@ import (
 //   - Prefill (Sq ≥ impl.minSq): a task owns one head and a block of bq
 //     queries. The queries lie along the vector lanes: the block of Q is
 //     packed (transposed, scaled) once, each key tile's scores Sᵀ = K·Qᵀ come
-//     from a register-blocked micro-kernel reading K in place (either
-//     layout), the online softmax runs down the columns of Sᵀ (vertical max,
+//     from a register-blocked micro-kernel reading float32 K [Skv, D] in
+//     place, the online softmax runs down the columns of Sᵀ (vertical max,
 //     vectorised exp, vertical sums), and Oᵀ = Oᵀ·diag(alpha) + Vᵀ·P is the
 //     same micro-kernel reading V in place with the rescale fused into its
-//     store. No per-tile packing happens for float32 K/V.
+//     store. A transposed or float16 K, and a float16 V, are packed to
+//     float32 once per call (faPackKV) when a head has several query blocks.
 //   - Decode (small Sq): a task owns one head and one query row; scores are
 //     dot products along D (or, for a transposed K, a GEMV along the keys)
 //     and the output row is accumulated as a GEMV over the V rows.
