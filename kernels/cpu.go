@@ -24,6 +24,8 @@ type Set struct {
 	wino winoImpl // Winograd F(4x4,3x3) transforms (conv.go)
 	// nk holds the normalisation, softmax and activation primitives.
 	nk nkKernels
+	// attn holds the fused attention routines (attention.go).
+	attn *faImpl
 }
 
 // sets lists every usable set, generic first; filled once in init.
@@ -40,6 +42,9 @@ func init() {
 	sets = append([]*Set{genericSet()}, arch...)
 	for _, s := range sets {
 		plugConv(s)
+	}
+	for _, s := range arch {
+		faPlug(s)
 	}
 	active.Store(sets[len(sets)-1])
 	if def != "" {
@@ -61,7 +66,7 @@ func useEnv(v string) error {
 
 // genericSet is the pure-Go set (the oracle for every other set).
 func genericSet() *Set {
-	return &Set{Name: "generic", gemm: gemmGeneric, h2f: h2fGeneric, nk: nkGeneric}
+	return &Set{Name: "generic", gemm: gemmGeneric, h2f: h2fGeneric, nk: nkGeneric, attn: &faGeneric}
 }
 
 // Sets returns the names of the kernel sets this CPU and build can run,

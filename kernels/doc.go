@@ -1,8 +1,11 @@
 // Package kernels holds the compute kernels shared by the operator
 // implementations: a cache-blocked, register-blocked float32 GEMM (Sgemm and
 // Gemm, which also reads float16 operands directly, widening them while
-// packing), and a Winograd F(4x4,3x3) convolution for 3x3 stride-1 layers
-// (WinogradFilter, conv.go).
+// packing), a Winograd F(4x4,3x3) convolution for 3x3 stride-1 layers
+// (WinogradFilter, conv.go), a fused flash-style attention (Attend: online
+// softmax over key tiles with a vectorised exp, float16 K/V widened per tile
+// or in registers, additive/boolean/causal masks, prefill and decode
+// schedules), and vectorised normalisation, softmax and activation kernels.
 //
 // Kernel sets. At start-up the package detects the CPU (klauspost/cpuid) and
 // selects one set of micro-kernels: "generic" (pure Go, always available and

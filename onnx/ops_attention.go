@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/txt2img/engine/graph"
+	"github.com/txt2img/engine/kernels"
 	"github.com/txt2img/engine/tensor"
 )
 
@@ -424,7 +425,11 @@ func (op *attnOp) run(ec *graph.ExecContext, in []*tensor.Tensor) ([]*tensor.Ten
 			}
 		}
 	}
-	attnParallel(a.b*a.hq, ec.Threads, a.sq*a.total*(a.d+a.dv), work)
+	if op.softcap <= 0 && qk == nil {
+		faAttend(ec, a, qd, kAll, vAll, y, am, valid, op.causal, pk != nil, scale)
+	} else {
+		attnParallel(a.b*a.hq, ec.Threads, a.sq*a.total*(a.d+a.dv), work)
+	}
 
 	outs := make([]*tensor.Tensor, 4)
 	if a.is3D {
@@ -442,6 +447,54 @@ func (op *attnOp) run(ec *graph.ExecContext, in []*tensor.Tensor) ([]*tensor.Ten
 		outs[3] = fromF32(dt, []int{a.b, a.hq, a.sq, a.total}, qk)
 	}
 	return outs, nil
+}
+
+// faAttend runs the Attention core with kernels.Attend (used unless
+// softcap is set or qk_matmul_output is requested): Q and Y in float32 as
+// [b, s, heads*size] or [b, heads, s, size], K/V caches [b, kv_heads,
+// total, size]; attn_mask as an additive bias row per query (keys at or
+// past its width masked), nonpad_kv_seqlen as the per-batch key count, the
+// causal frontier at i + offset. A row with no attendable key is zero, as
+// in the loop it replaces.
+func faAttend(ec *graph.ExecContext, a attnDims, qd, kAll, vAll, y []float32, am *attnMask, valid []int, causal, hasPast bool, scale float32) {
+	groups := a.hq / a.hkv
+	k := &kernels.Attention{Heads: a.b * a.hq, Sq: a.sq, Skv: a.total, D: a.d, Dv: a.dv, Scale: scale, Causal: causal,
+		Q:   kernels.Operand{F32: qd, LD: a.d},
+		K:   kernels.Operand{F32: kAll, LD: a.d},
+		V:   kernels.Operand{F32: vAll, LD: a.dv},
+		Out: kernels.Operand{F32: y, LD: a.dv}}
+	if a.is3D {
+		k.Q.LD, k.Out.LD = a.hq*a.d, a.hq*a.dv
+	}
+	if am != nil {
+		k.Mask = kernels.AttentionMask{F32: am.bias, LD: am.strides[2]}
+	}
+	k.Head = func(p int) kernels.AttentionHead {
+		b, h := p/a.hq, p%a.hq
+		kh := b*a.hkv + h/groups
+		r := kernels.AttentionHead{K: kh * a.total * a.d, V: kh * a.total * a.dv, Keys: a.total}
+		if a.is3D {
+			r.Q, r.Out = b*a.sq*a.hq*a.d+h*a.d, b*a.sq*a.hq*a.dv+h*a.dv
+		} else {
+			r.Q, r.Out = p*a.sq*a.d, p*a.sq*a.dv
+		}
+		if valid != nil {
+			r.Keys = valid[b]
+		}
+		if am != nil {
+			r.Mask = b*am.strides[0] + h*am.strides[1]
+			r.Keys = min(r.Keys, am.width)
+		}
+		if causal {
+			if hasPast {
+				r.CausalShift = a.past
+			} else if valid != nil {
+				r.CausalShift = valid[b] - a.sq
+			}
+		}
+		return r
+	}
+	kernels.Attend(k, nnThreads(ec))
 }
 
 // attnOut wraps a present cache; when it is the unchanged input itself the

@@ -2,7 +2,6 @@ package onnx
 
 import (
 	"math"
-	"sync"
 
 	"github.com/txt2img/engine/graph"
 	"github.com/txt2img/engine/kernels"
@@ -643,77 +642,39 @@ type msAttn struct {
 	biasHeads          int  // attention_bias heads dim (1 or N)
 }
 
-// msAttnBlock is the number of query rows one task handles.
-const msAttnBlock = 64
-
+// run computes the attention into out with kernels.Attend (flash-style,
+// one tile of scores per worker; a row whose scores are all -Inf yields
+// zeros, finite mask values such as -10000 are ordinary scores).
 func (p *msAttn) run(threads int, out []float32) {
-	S, T := p.S, p.T
-	nq := (S + msAttnBlock - 1) / msAttnBlock
-	tasks := p.B * p.N * nq
-	ldo := p.N * p.dv
-	pool := sync.Pool{New: func() any { s := make([]float32, msAttnBlock*T); return &s }}
-	kernels.Parallel(threads, tasks, func(t int) {
-		bn, qb := t/nq, t%nq
+	S, T, ldo := p.S, p.T, p.N*p.dv
+	a := &kernels.Attention{Heads: p.B * p.N, Sq: S, Skv: T, D: p.dk, Dv: p.dv, Scale: p.scale,
+		Q:   kernels.Operand{F32: p.q, LD: p.ldq},
+		K:   kernels.Operand{F32: p.k, LD: p.dk},
+		V:   kernels.Operand{F32: p.v, LD: p.dv},
+		Out: kernels.Operand{F32: out, LD: ldo}}
+	if p.mask != nil {
+		a.Mask = kernels.AttentionMask{F32: p.mask, LD: T}
+	}
+	if p.bias != nil {
+		a.Bias = kernels.AttentionMask{F32: p.bias, LD: T}
+	}
+	a.Head = func(bn int) kernels.AttentionHead {
 		b, n := bn/p.N, bn%p.N
-		q0 := qb * msAttnBlock
-		rows := min(msAttnBlock, S-q0)
-		bufp := pool.Get().(*[]float32)
-		defer pool.Put(bufp)
-		sc := (*bufp)[:rows*T]
-		qo := p.qOff(b, n) + q0*p.ldq
-		kernels.Gemm(rows, T, p.dk, p.scale, kernels.Operand{F32: p.q[qo:], LD: p.ldq},
-			kernels.Operand{F32: p.k[bn*T*p.dk:], LD: p.dk, Trans: true}, 0, sc, T, 1)
-		for i := 0; i < rows; i++ {
-			row := sc[i*T : i*T+T]
-			if p.mask != nil {
-				m := p.mask[(b*S+q0+i)*T:]
-				for j := range row {
-					row[j] += m[j]
-				}
-			}
-			if p.bias != nil {
-				o := 0
-				if p.biasB {
-					o += b * p.biasHeads * S * T
-				}
-				if p.biasHeads > 1 {
-					o += n * S * T
-				}
-				m := p.bias[o+(q0+i)*T:]
-				for j := range row {
-					row[j] += m[j]
-				}
-			}
-			msSoftmaxRow(row)
+		h := kernels.AttentionHead{Q: p.qOff(b, n), K: bn * T * p.dk, V: bn * T * p.dv, Out: b*S*ldo + n*p.dv, Keys: T}
+		if p.mask != nil {
+			h.Mask = b * S * T
 		}
-		kernels.Gemm(rows, p.dv, T, 1, kernels.Operand{F32: sc, LD: T},
-			kernels.Operand{F32: p.v[bn*T*p.dv:], LD: p.dv}, 0, out[(b*S+q0)*ldo+n*p.dv:], ldo, 1)
-	})
-}
-
-// msSoftmaxRow applies a max-subtracted softmax in place; a row with no finite
-// score becomes all zeros.
-func msSoftmaxRow(row []float32) {
-	mx := float32(math.Inf(-1))
-	for _, v := range row {
-		if v > mx {
-			mx = v
+		if p.bias != nil {
+			if p.biasB {
+				h.Bias += b * p.biasHeads * S * T
+			}
+			if p.biasHeads > 1 {
+				h.Bias += n * S * T
+			}
 		}
+		return h
 	}
-	if math.IsInf(float64(mx), -1) || mx != mx {
-		clear(row)
-		return
-	}
-	var s float32
-	for j, v := range row {
-		e := kernels.Exp32(v - mx)
-		row[j] = e
-		s += e
-	}
-	r := 1 / s
-	for j := range row {
-		row[j] *= r
-	}
+	kernels.Attend(a, threads)
 }
 
 // msPrepareMask builds the additive [B, S, T] mask of ONNX Runtime's

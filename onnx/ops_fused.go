@@ -147,8 +147,9 @@ func fzOffsets(st, batch []int, msz int) []int {
 // transpose [..., D, N] (k_transposed=1); batch dims broadcast as in MatMul,
 // mask broadcasts onto the scores [..., M, N]. alpha is the product of the
 // one-element inputs 4.. (each multiplied, or divided where scale_ops is 1).
-// Rows are processed in blocks per worker, so at most a block of score rows
-// exists at any time.
+// It runs kernels.Attend (flash-style: one tile of scores per worker);
+// float32/float16 Q, K, V are read in place, also as views with room (a KV
+// cache), and a query row whose scores are all -Inf yields zeros.
 func fzAttentionFactory(n *graph.Node, _ int) (graph.Kernel, error) {
 	kT := n.Int("k_transposed", 0) != 0
 	ops := n.Ints("scale_ops", nil)
@@ -157,7 +158,7 @@ func fzAttentionFactory(n *graph.Node, _ int) (graph.Kernel, error) {
 			return nil, errf("Attention: scale_ops must be 0 or 1, got %v", ops)
 		}
 	}
-	return graph.KernelFunc(func(ec *graph.ExecContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return graph.AcceptRoom(graph.KernelFunc(func(ec *graph.ExecContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		q, k, v, mask := input(in, 0), input(in, 1), input(in, 2), input(in, 3)
 		if q == nil || k == nil || v == nil {
 			return nil, errf("Attention needs Q, K and V")
@@ -203,12 +204,12 @@ func fzAttentionFactory(n *graph.Node, _ int) (graph.Kernel, error) {
 		var maskF []float32
 		var mst []int
 		if mask != nil {
+			mask = mask.Compact()
 			bs, err := broadcastShapes(scoreShape, mask.Shape())
 			if err != nil || !tensor.SameShape(bs, scoreShape) {
 				return nil, errf("Attention: mask %v does not broadcast onto scores %v", mask.Shape(), scoreShape)
 			}
-			maskF = toF32(mask)
-			mst = bcastStrides(mask.Shape(), scoreShape)
+			maskF, mst = fzKeyMask(toF32(mask), mask.Shape(), scoreShape)
 		}
 		outShape := append(append([]int(nil), batch...), M, Dv)
 		out := ec.Alloc(dt, outShape...)
@@ -216,58 +217,73 @@ func fzAttentionFactory(n *graph.Node, _ int) (graph.Kernel, error) {
 		if nb == 0 || M == 0 || Dv == 0 {
 			return one(out)
 		}
-		qOff := fzBatchOffsets(qb, batch, M*D)
-		kOff := fzBatchOffsets(kb, batch, N*D)
-		vOff := fzBatchOffsets(vb, batch, N*Dv)
+		// Matrix strides (a view with room along its row axis, such as a KV
+		// cache, is read in place; other non-contiguous views are compacted).
+		q, qMat := nbMatStride(q)
+		k, kMat := nbMatStride(k)
+		v, vMat := nbMatStride(v)
+		qOff := fzBatchOffsets(qb, batch, qMat)
+		kOff := fzBatchOffsets(kb, batch, kMat)
+		vOff := fzBatchOffsets(vb, batch, vMat)
+		a := &kernels.Attention{Heads: nb, Sq: M, Skv: N, D: D, Dv: Dv, Scale: float32(alpha),
+			Q: nnOpAt(nnOperand(q), 0, D, false), V: nnOpAt(nnOperand(v), 0, Dv, false),
+			K: nnOpAt(nnOperand(k), 0, D, false)}
+		if kT {
+			a.K = nnOpAt(nnOperand(k), 0, N, true)
+		}
 		var mOff []int
 		if mask != nil {
 			mOff = fzOffsets(mst[:len(batch)], batch, 1)
+			a.Mask = kernels.AttentionMask{F32: maskF, LD: mst[len(batch)]}
 		}
-		qop, kop, vop := nnOperand(q), nnOperand(k), nnOperand(v)
-		// Row block: enough rows for the GEMMs to be efficient, few enough
-		// that a block of scores stays small (about 256 KiB).
-		rb := max(1, min(64, M, (1<<16)/max(1, N)))
-		blocks := (M + rb - 1) / rb
-		var outF []float32
-		if dt == tensor.Float {
-			outF = out.F32()
+		var tmp *[]float32
+		switch dt {
+		case tensor.Float:
+			a.Out = kernels.Operand{F32: out.F32(), LD: Dv}
+		case tensor.Float16:
+			a.Out = kernels.Operand{F16: tensor.View[uint16](out), LD: Dv}
+		default:
+			tmp = fzGetBuf(out.Numel())
+			defer fzBufPool.Put(tmp)
+			a.Out = kernels.Operand{F32: *tmp, LD: Dv}
 		}
-		a32 := float32(alpha)
-		threads := nnThreads(ec)
-		kernels.Parallel(threads, nb*blocks, func(task int) {
-			b, i0 := task/blocks, (task%blocks)*rb
-			m := min(rb, M-i0)
-			buf := fzGetBuf(m*N + m*Dv)
-			defer fzBufPool.Put(buf)
-			s, o := (*buf)[:m*N], (*buf)[m*N:]
-			kopb := nnOpAt(kop, kOff[b], D, true)
-			if kT {
-				kopb = nnOpAt(kop, kOff[b], N, false)
+		a.Head = func(p int) kernels.AttentionHead {
+			h := kernels.AttentionHead{Q: qOff[p], K: kOff[p], V: vOff[p], Out: p * M * Dv, Keys: N}
+			if mOff != nil {
+				h.Mask = mOff[p]
 			}
-			kernels.Gemm(m, N, D, a32, nnOpAt(qop, qOff[b]+i0*D, D, false), kopb, 0, s, N, 1)
-			for i := 0; i < m; i++ {
-				row := s[i*N : (i+1)*N]
-				if mask != nil {
-					mo := mOff[b] + (i0+i)*mst[len(batch)]
-					cs := mst[len(batch)+1]
-					for j := range row {
-						row[j] += maskF[mo]
-						mo += cs
-					}
-				}
-				redSoftmaxRow32(row, row, false)
-			}
-			dst := o
-			if outF != nil {
-				dst = outF[(b*M+i0)*Dv : (b*M+i0+m)*Dv]
-			}
-			kernels.Gemm(m, Dv, N, 1, kernels.Operand{F32: s, LD: N}, nnOpAt(vop, vOff[b], Dv, false), 0, dst, Dv, 1)
-			if outF == nil {
-				fzStore(out, (b*M+i0)*Dv, dst)
-			}
-		})
+			return h
+		}
+		kernels.Attend(a, nnThreads(ec))
+		if tmp != nil {
+			fzStore(out, 0, *tmp)
+		}
 		return one(out)
-	}), nil
+	})), nil
+}
+
+// fzKeyMask returns the mask values and their strides aligned to the score
+// shape; a mask broadcast along the key axis is expanded along it (the
+// kernel reads mask rows with unit key stride).
+func fzKeyMask(m []float32, ms, scoreShape []int) ([]float32, []int) {
+	r := len(scoreShape)
+	if n := scoreShape[r-1]; n > 1 && (len(ms) == 0 || ms[len(ms)-1] == 1) {
+		rows := len(m)
+		e := make([]float32, rows*n)
+		for i, x := range m {
+			row := e[i*n : (i+1)*n]
+			for j := range row {
+				row[j] = x
+			}
+		}
+		if len(ms) == 0 {
+			ms = []int{n}
+		} else {
+			ms = append(append([]int(nil), ms[:len(ms)-1]...), n)
+		}
+		m = e
+	}
+	return m, bcastStrides(ms, scoreShape)
 }
 
 // fzNormFactory: LayerNorm (rms=false: (x-mean)/sqrt(var+eps)) and RMSNorm

@@ -1,0 +1,782 @@
+//go:build !noasm && !purego && gc
+
+#include "textflag.h"
+
+// Attention kernels, AVX-512 F/DQ (hand-written; the pure-Go twins are in
+// attention_generic.go). Constants are scalars (faZ*<>) used through
+// embedded broadcasts.
+
+// FA_EXP_AVX512 sets X = exp(X) for sixteen floats: the algorithm of
+// FA_EXP_AVX2 with y * 2^n by VSCALEFPS, which rounds results below 2^-126
+// to subnormals or 0, so LO is -110 (exp(-110) scales to +0). -Inf gives
+// 0; NaN propagates. F and Y are clobbered.
+// Both evaluate the polynomial by Horner's rule, finishing with
+// y = (p(r)*r + 1)*r + 1 = 1 + r + r²p(r); FA_EXP4_AVX512 runs four
+// independent vectors interleaved (the chain is ~14 operations deep).
+#define FA_EXP_AVX512(X, F, Y, LO, HI) \
+	VMAXPS X, LO, X \
+	VMINPS X, HI, X \
+	VBROADCASTSS faZLog2e<>(SB), F \
+	VFMADD213PS.BCST faZHalf<>(SB), X, F \
+	VRNDSCALEPS $1, F, F \
+	VFNMADD231PS.BCST faZC1<>(SB), F, X \
+	VFNMADD231PS.BCST faZC2<>(SB), F, X \
+	VBROADCASTSS faZP0<>(SB), Y \
+	VFMADD213PS.BCST faZP1<>(SB), X, Y \
+	VFMADD213PS.BCST faZP2<>(SB), X, Y \
+	VFMADD213PS.BCST faZP3<>(SB), X, Y \
+	VFMADD213PS.BCST faZP4<>(SB), X, Y \
+	VFMADD213PS.BCST faZP5<>(SB), X, Y \
+	VFMADD213PS.BCST faZOne<>(SB), X, Y \
+	VFMADD213PS.BCST faZOne<>(SB), X, Y \
+	VSCALEFPS F, Y, X
+
+#define FA_EXP4_AVX512(X0, F0, Y0, X1, F1, Y1, X2, F2, Y2, X3, F3, Y3, LO, HI) \
+	VMAXPS X0, LO, X0 \
+	VMAXPS X1, LO, X1 \
+	VMAXPS X2, LO, X2 \
+	VMAXPS X3, LO, X3 \
+	VMINPS X0, HI, X0 \
+	VMINPS X1, HI, X1 \
+	VMINPS X2, HI, X2 \
+	VMINPS X3, HI, X3 \
+	VBROADCASTSS faZLog2e<>(SB), F0 \
+	VBROADCASTSS faZLog2e<>(SB), F1 \
+	VBROADCASTSS faZLog2e<>(SB), F2 \
+	VBROADCASTSS faZLog2e<>(SB), F3 \
+	VFMADD213PS.BCST faZHalf<>(SB), X0, F0 \
+	VFMADD213PS.BCST faZHalf<>(SB), X1, F1 \
+	VFMADD213PS.BCST faZHalf<>(SB), X2, F2 \
+	VFMADD213PS.BCST faZHalf<>(SB), X3, F3 \
+	VRNDSCALEPS $1, F0, F0 \
+	VRNDSCALEPS $1, F1, F1 \
+	VRNDSCALEPS $1, F2, F2 \
+	VRNDSCALEPS $1, F3, F3 \
+	VFNMADD231PS.BCST faZC1<>(SB), F0, X0 \
+	VFNMADD231PS.BCST faZC1<>(SB), F1, X1 \
+	VFNMADD231PS.BCST faZC1<>(SB), F2, X2 \
+	VFNMADD231PS.BCST faZC1<>(SB), F3, X3 \
+	VFNMADD231PS.BCST faZC2<>(SB), F0, X0 \
+	VFNMADD231PS.BCST faZC2<>(SB), F1, X1 \
+	VFNMADD231PS.BCST faZC2<>(SB), F2, X2 \
+	VFNMADD231PS.BCST faZC2<>(SB), F3, X3 \
+	VBROADCASTSS faZP0<>(SB), Y0 \
+	VBROADCASTSS faZP0<>(SB), Y1 \
+	VBROADCASTSS faZP0<>(SB), Y2 \
+	VBROADCASTSS faZP0<>(SB), Y3 \
+	VFMADD213PS.BCST faZP1<>(SB), X0, Y0 \
+	VFMADD213PS.BCST faZP1<>(SB), X1, Y1 \
+	VFMADD213PS.BCST faZP1<>(SB), X2, Y2 \
+	VFMADD213PS.BCST faZP1<>(SB), X3, Y3 \
+	VFMADD213PS.BCST faZP2<>(SB), X0, Y0 \
+	VFMADD213PS.BCST faZP2<>(SB), X1, Y1 \
+	VFMADD213PS.BCST faZP2<>(SB), X2, Y2 \
+	VFMADD213PS.BCST faZP2<>(SB), X3, Y3 \
+	VFMADD213PS.BCST faZP3<>(SB), X0, Y0 \
+	VFMADD213PS.BCST faZP3<>(SB), X1, Y1 \
+	VFMADD213PS.BCST faZP3<>(SB), X2, Y2 \
+	VFMADD213PS.BCST faZP3<>(SB), X3, Y3 \
+	VFMADD213PS.BCST faZP4<>(SB), X0, Y0 \
+	VFMADD213PS.BCST faZP4<>(SB), X1, Y1 \
+	VFMADD213PS.BCST faZP4<>(SB), X2, Y2 \
+	VFMADD213PS.BCST faZP4<>(SB), X3, Y3 \
+	VFMADD213PS.BCST faZP5<>(SB), X0, Y0 \
+	VFMADD213PS.BCST faZP5<>(SB), X1, Y1 \
+	VFMADD213PS.BCST faZP5<>(SB), X2, Y2 \
+	VFMADD213PS.BCST faZP5<>(SB), X3, Y3 \
+	VFMADD213PS.BCST faZOne<>(SB), X0, Y0 \
+	VFMADD213PS.BCST faZOne<>(SB), X1, Y1 \
+	VFMADD213PS.BCST faZOne<>(SB), X2, Y2 \
+	VFMADD213PS.BCST faZOne<>(SB), X3, Y3 \
+	VFMADD213PS.BCST faZOne<>(SB), X0, Y0 \
+	VFMADD213PS.BCST faZOne<>(SB), X1, Y1 \
+	VFMADD213PS.BCST faZOne<>(SB), X2, Y2 \
+	VFMADD213PS.BCST faZOne<>(SB), X3, Y3 \
+	VSCALEFPS F0, Y0, X0 \
+	VSCALEFPS F1, Y1, X1 \
+	VSCALEFPS F2, Y2, X2 \
+	VSCALEFPS F3, Y3, X3
+
+// func faKern8x32AVX512(kc int, a *float32, ais, aps int, b *float32, ldb int, c *float32, ldc int, scale *float32)
+// acc[i][j] = sum_p a[i*ais+p*aps] * b[p*ldb+j]  (i < 8, j < 32, p < kc in order, fused)
+// c[i*ldc+j] = acc[i][j] (scale nil) or c[i*ldc+j]*scale[j] + acc[i][j] (fused).
+// Accumulators: row i in Z(2i), Z(2i+1); B row in Z16, Z17; broadcasts in Z18..Z25.
+// Row i of A is at SI + i*ais: SI, SI+R8, SI+2R8, BX, SI+4R8, BX+2R8, SI+2R13, BX+4R8
+// with BX = SI+3R8 and R13 = 3R8.
+TEXT ·faKern8x32AVX512(SB), NOSPLIT, $0-72
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ ais+16(FP), R8
+	SHLQ $2, R8
+	MOVQ aps+24(FP), R10
+	SHLQ $2, R10
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), R11
+	SHLQ $2, R11
+	MOVQ c+48(FP), DI
+	MOVQ ldc+56(FP), R12
+	SHLQ $2, R12
+	MOVQ scale+64(FP), R9
+	LEAQ (R8)(R8*2), R13
+	LEAQ (SI)(R13*1), BX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+zloop:
+	VMOVUPS (DX), Z16
+	VMOVUPS 64(DX), Z17
+	VBROADCASTSS (SI), Z18
+	VBROADCASTSS (SI)(R8*1), Z19
+	VBROADCASTSS (SI)(R8*2), Z20
+	VBROADCASTSS (BX), Z21
+	VBROADCASTSS (SI)(R8*4), Z22
+	VBROADCASTSS (BX)(R8*2), Z23
+	VBROADCASTSS (SI)(R13*2), Z24
+	VBROADCASTSS (BX)(R8*4), Z25
+	VFMADD231PS Z16, Z18, Z0
+	VFMADD231PS Z17, Z18, Z1
+	VFMADD231PS Z16, Z19, Z2
+	VFMADD231PS Z17, Z19, Z3
+	VFMADD231PS Z16, Z20, Z4
+	VFMADD231PS Z17, Z20, Z5
+	VFMADD231PS Z16, Z21, Z6
+	VFMADD231PS Z17, Z21, Z7
+	VFMADD231PS Z16, Z22, Z8
+	VFMADD231PS Z17, Z22, Z9
+	VFMADD231PS Z16, Z23, Z10
+	VFMADD231PS Z17, Z23, Z11
+	VFMADD231PS Z16, Z24, Z12
+	VFMADD231PS Z17, Z24, Z13
+	VFMADD231PS Z16, Z25, Z14
+	VFMADD231PS Z17, Z25, Z15
+	ADDQ R10, SI
+	ADDQ R10, BX
+	ADDQ R11, DX
+	DECQ CX
+	JNZ  zloop
+	// C rows: DI + i*ldc, the same addressing with R12 (BX = DI+3R12, R13 = 3R12)
+	LEAQ (R12)(R12*2), R13
+	LEAQ (DI)(R13*1), BX
+	TESTQ R9, R9
+	JZ   zstore
+	VMOVUPS (R9), Z16
+	VMOVUPS 64(R9), Z17
+#define FA_ZROW(ADDR, ACC, SC) \
+	VMOVUPS ADDR, Z18 \
+	VFMADD213PS ACC, SC, Z18 \
+	VMOVUPS Z18, ADDR
+	FA_ZROW((DI), Z0, Z16)
+	FA_ZROW(64(DI), Z1, Z17)
+	FA_ZROW((DI)(R12*1), Z2, Z16)
+	FA_ZROW(64(DI)(R12*1), Z3, Z17)
+	FA_ZROW((DI)(R12*2), Z4, Z16)
+	FA_ZROW(64(DI)(R12*2), Z5, Z17)
+	FA_ZROW((BX), Z6, Z16)
+	FA_ZROW(64(BX), Z7, Z17)
+	FA_ZROW((DI)(R12*4), Z8, Z16)
+	FA_ZROW(64(DI)(R12*4), Z9, Z17)
+	FA_ZROW((BX)(R12*2), Z10, Z16)
+	FA_ZROW(64(BX)(R12*2), Z11, Z17)
+	FA_ZROW((DI)(R13*2), Z12, Z16)
+	FA_ZROW(64(DI)(R13*2), Z13, Z17)
+	FA_ZROW((BX)(R12*4), Z14, Z16)
+	FA_ZROW(64(BX)(R12*4), Z15, Z17)
+	VZEROUPPER
+	RET
+zstore:
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, (DI)(R12*1)
+	VMOVUPS Z3, 64(DI)(R12*1)
+	VMOVUPS Z4, (DI)(R12*2)
+	VMOVUPS Z5, 64(DI)(R12*2)
+	VMOVUPS Z6, (BX)
+	VMOVUPS Z7, 64(BX)
+	VMOVUPS Z8, (DI)(R12*4)
+	VMOVUPS Z9, 64(DI)(R12*4)
+	VMOVUPS Z10, (BX)(R12*2)
+	VMOVUPS Z11, 64(BX)(R12*2)
+	VMOVUPS Z12, (DI)(R13*2)
+	VMOVUPS Z13, 64(DI)(R13*2)
+	VMOVUPS Z14, (BX)(R12*4)
+	VMOVUPS Z15, 64(BX)(R12*4)
+	VZEROUPPER
+	RET
+
+// func faSoftmaxAVX512(s *float32, lds, rows, cols int, m, l, alpha *float32)
+// faSoftmaxGeneric for 16 columns at a time (rows >= 1, cols % 16 == 0):
+//
+//	for each block of 16 columns:
+//		mx := max(m, s[0..rows-1])           // vertical, two accumulators
+//		use := mx == -Inf ? 0 : mx
+//		alpha = exp(m - use)
+//		sum := 0; for i { s[i] = exp(s[i] - use); sum += s[i] }  // four rows at a time
+//		l = l*alpha + sum (fused); m = mx
+TEXT ·faSoftmaxAVX512(SB), NOSPLIT, $0-56
+	MOVQ s+0(FP), SI
+	MOVQ lds+8(FP), R8
+	SHLQ $2, R8
+	MOVQ rows+16(FP), R9
+	MOVQ cols+24(FP), R10
+	SHRQ $4, R10
+	JZ   sdone
+	MOVQ m+32(FP), R11
+	MOVQ l+40(FP), R12
+	MOVQ alpha+48(FP), R13
+	VBROADCASTSS faZLo<>(SB), Z14
+	VBROADCASTSS faZHi<>(SB), Z13
+	VBROADCASTSS faZNegInf<>(SB), Z15
+scol:
+	VMOVUPS (R11), Z0     // m (old)
+	VMOVAPS Z0, Z1      // running max, even rows
+	VMOVAPS Z0, Z2      // running max, odd rows
+	MOVQ SI, DI
+	MOVQ R9, CX
+	SHRQ $1, CX
+	JZ   smax1
+smax2:
+	VMAXPS (DI), Z1, Z1
+	VMAXPS (DI)(R8*1), Z2, Z2
+	LEAQ (DI)(R8*2), DI
+	DECQ CX
+	JNZ  smax2
+smax1:
+	TESTQ $1, R9
+	JZ   smaxd
+	VMAXPS (DI), Z1, Z1
+smaxd:
+	VMAXPS Z2, Z1, Z1
+	VMOVUPS Z1, (R11)     // m = mx
+	VCMPPS $0, Z15, Z1, K2
+	VXORPS Z1, Z1, K2, Z1   // Z1 = use (0 where mx == -Inf)
+	VSUBPS Z1, Z0, Z0 // m - use
+	FA_EXP_AVX512(Z0, Z2, Z3, Z14, Z13)
+	VMOVUPS Z0, (R13)     // alpha
+	VPXORD Z7, Z7, Z7       // sum
+	MOVQ SI, DI
+	MOVQ R9, CX
+	SHRQ $2, CX
+	JZ   sexp1
+sexp4:
+	LEAQ (DI)(R8*2), DX     // DX = row 2
+	VMOVUPS (DI), Z0
+	VMOVUPS (DI)(R8*1), Z4
+	VMOVUPS (DX), Z8
+	VMOVUPS (DX)(R8*1), Z11
+	VSUBPS Z1, Z0, Z0
+	VSUBPS Z1, Z4, Z4
+	VSUBPS Z1, Z8, Z8
+	VSUBPS Z1, Z11, Z11
+	FA_EXP4_AVX512(Z0, Z2, Z3, Z4, Z5, Z6, Z8, Z9, Z10, Z11, Z12, Z16, Z14, Z13)
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z4, (DI)(R8*1)
+	VMOVUPS Z8, (DX)
+	VMOVUPS Z11, (DX)(R8*1)
+	VADDPS Z0, Z7, Z7
+	VADDPS Z4, Z7, Z7
+	VADDPS Z8, Z7, Z7
+	VADDPS Z11, Z7, Z7
+	LEAQ (DX)(R8*2), DI
+	DECQ CX
+	JNZ  sexp4
+sexp1:
+	MOVQ R9, CX
+	ANDQ $3, CX
+	JZ   sexpd
+sexp1l:
+	VMOVUPS (DI), Z0
+	VSUBPS Z1, Z0, Z0
+	FA_EXP_AVX512(Z0, Z2, Z3, Z14, Z13)
+	VMOVUPS Z0, (DI)
+	VADDPS Z0, Z7, Z7
+	ADDQ R8, DI
+	DECQ CX
+	JNZ  sexp1l
+sexpd:
+	VMOVUPS (R13), Z0     // alpha
+	VMOVUPS (R12), Z8
+	VFMADD213PS Z7, Z0, Z8 // l = l*alpha + sum
+	VMOVUPS Z8, (R12)
+	ADDQ $64, SI
+	ADDQ $64, R11
+	ADDQ $64, R12
+	ADDQ $64, R13
+	DECQ R10
+	JNZ  scol
+	VZEROUPPER
+sdone:
+	RET
+
+// func faExpSumAVX512(dst, src *float32, n int, sub float32) float32
+// for i < n&^15 { dst[i] = exp(src[i] - sub) }; returns their sum (16
+// lane sums in index order, then a fixed pairwise reduction).
+TEXT ·faExpSumAVX512(SB), NOSPLIT, $0-36
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $4, CX
+	VBROADCASTSS sub+24(FP), Z1
+	VBROADCASTSS faZLo<>(SB), Z14
+	VBROADCASTSS faZHi<>(SB), Z13
+	VBROADCASTSS faZNegInf<>(SB), Z15
+	VPXORD Z7, Z7, Z7
+	MOVQ CX, DX
+	SHRQ $2, CX
+	JZ   eone
+equad:
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z4
+	VMOVUPS 128(SI), Z8
+	VMOVUPS 192(SI), Z11
+	VSUBPS Z1, Z0, Z0
+	VSUBPS Z1, Z4, Z4
+	VSUBPS Z1, Z8, Z8
+	VSUBPS Z1, Z11, Z11
+	FA_EXP4_AVX512(Z0, Z2, Z3, Z4, Z5, Z6, Z8, Z9, Z10, Z11, Z12, Z16, Z14, Z13)
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z4, 64(DI)
+	VMOVUPS Z8, 128(DI)
+	VMOVUPS Z11, 192(DI)
+	VADDPS Z0, Z7, Z7
+	VADDPS Z4, Z7, Z7
+	VADDPS Z8, Z7, Z7
+	VADDPS Z11, Z7, Z7
+	ADDQ $256, SI
+	ADDQ $256, DI
+	DECQ CX
+	JNZ  equad
+eone:
+	ANDQ $3, DX
+	JZ   esum
+eonel:
+	VMOVUPS (SI), Z0
+	VSUBPS Z1, Z0, Z0
+	FA_EXP_AVX512(Z0, Z2, Z3, Z14, Z13)
+	VMOVUPS Z0, (DI)
+	VADDPS Z0, Z7, Z7
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ DX
+	JNZ  eonel
+esum:
+	VEXTRACTF32X8 $1, Z7, Y8
+	VADDPS Y8, Y7, Y7
+	VEXTRACTF128 $1, Y7, X8
+	VADDPS X8, X7, X7
+	VHADDPS X7, X7, X7
+	VHADDPS X7, X7, X7
+	VMOVSS X7, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// func faDotAVX512(out, q, k *float32, ldk, n, d int)
+// out[j] = sum_t q[t] * k[j*ldk+t] for j < n, t < d (d % 16 == 0, d >= 16):
+// sixteen lane sums per key in t order (fused), then a fixed reduction; four
+// keys at a time.
+TEXT ·faDotAVX512(SB), NOSPLIT, $0-48
+	MOVQ out+0(FP), DI
+	MOVQ q+8(FP), SI
+	MOVQ k+16(FP), DX
+	MOVQ ldk+24(FP), R8
+	SHLQ $2, R8
+	MOVQ n+32(FP), R9
+	MOVQ d+40(FP), R10
+	SHLQ $2, R10
+dfour:
+	CMPQ R9, $4
+	JLT  done1
+	LEAQ (DX)(R8*1), BX
+	LEAQ (DX)(R8*2), R11
+	LEAQ (BX)(R8*2), R12
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	XORQ AX, AX
+dloop4:
+	VMOVUPS (SI)(AX*1), Z4
+	VFMADD231PS (DX)(AX*1), Z4, Z0
+	VFMADD231PS (BX)(AX*1), Z4, Z1
+	VFMADD231PS (R11)(AX*1), Z4, Z2
+	VFMADD231PS (R12)(AX*1), Z4, Z3
+	ADDQ $64, AX
+	CMPQ AX, R10
+	JLT  dloop4
+	VEXTRACTF32X8 $1, Z0, Y4
+	VADDPS Y4, Y0, Y0
+	VEXTRACTF32X8 $1, Z1, Y4
+	VADDPS Y4, Y1, Y1
+	VEXTRACTF32X8 $1, Z2, Y4
+	VADDPS Y4, Y2, Y2
+	VEXTRACTF32X8 $1, Z3, Y4
+	VADDPS Y4, Y3, Y3
+	VHADDPS Y1, Y0, Y0
+	VHADDPS Y3, Y2, Y2
+	VHADDPS Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VMOVUPS X0, (DI)
+	ADDQ $16, DI
+	LEAQ (DX)(R8*4), DX
+	SUBQ $4, R9
+	JMP  dfour
+done1:
+	TESTQ R9, R9
+	JZ   ddone
+	VPXORD Z0, Z0, Z0
+	XORQ AX, AX
+dloop1:
+	VMOVUPS (SI)(AX*1), Z4
+	VFMADD231PS (DX)(AX*1), Z4, Z0
+	ADDQ $64, AX
+	CMPQ AX, R10
+	JLT  dloop1
+	VEXTRACTF32X8 $1, Z0, Y4
+	VADDPS Y4, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	VMOVSS X0, (DI)
+	ADDQ $4, DI
+	ADDQ R8, DX
+	DECQ R9
+	JMP  done1
+ddone:
+	VZEROUPPER
+	RET
+
+// func faGemvAVX512(c, a, b *float32, ldb, kc, n int, add bool, alpha float32)
+// c[j] = (add ? c[j]*alpha : 0) + sum_p a[p] * b[p*ldb+j] for j < n
+// (n % 16 == 0), p < kc (kc >= 1) in order, fused; 128 columns at a time.
+TEXT ·faGemvAVX512(SB), NOSPLIT, $0-56
+	MOVQ c+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ ldb+24(FP), R8
+	SHLQ $2, R8
+	MOVQ kc+32(FP), R9
+	MOVQ n+40(FP), R10
+	MOVBLZX add+48(FP), R11
+	VBROADCASTSS alpha+52(FP), Z15
+g128:
+	CMPQ R10, $128
+	JLT  g16
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	MOVQ SI, AX
+	MOVQ DX, BX
+	MOVQ R9, CX
+gp128:
+	VBROADCASTSS (AX), Z8
+	VFMADD231PS (BX), Z8, Z0
+	VFMADD231PS 64(BX), Z8, Z1
+	VFMADD231PS 128(BX), Z8, Z2
+	VFMADD231PS 192(BX), Z8, Z3
+	VFMADD231PS 256(BX), Z8, Z4
+	VFMADD231PS 320(BX), Z8, Z5
+	VFMADD231PS 384(BX), Z8, Z6
+	VFMADD231PS 448(BX), Z8, Z7
+	ADDQ $4, AX
+	ADDQ R8, BX
+	DECQ CX
+	JNZ  gp128
+	TESTQ R11, R11
+	JZ   gs128
+	VFMADD231PS (DI), Z15, Z0
+	VFMADD231PS 64(DI), Z15, Z1
+	VFMADD231PS 128(DI), Z15, Z2
+	VFMADD231PS 192(DI), Z15, Z3
+	VFMADD231PS 256(DI), Z15, Z4
+	VFMADD231PS 320(DI), Z15, Z5
+	VFMADD231PS 384(DI), Z15, Z6
+	VFMADD231PS 448(DI), Z15, Z7
+gs128:
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	ADDQ $512, DI
+	ADDQ $512, DX
+	SUBQ $128, R10
+	JMP  g128
+g16:
+	TESTQ R10, R10
+	JZ   gdone
+	VPXORD Z0, Z0, Z0
+	MOVQ SI, AX
+	MOVQ DX, BX
+	MOVQ R9, CX
+gp16:
+	VBROADCASTSS (AX), Z8
+	VFMADD231PS (BX), Z8, Z0
+	ADDQ $4, AX
+	ADDQ R8, BX
+	DECQ CX
+	JNZ  gp16
+	TESTQ R11, R11
+	JZ   gs16
+	VFMADD231PS (DI), Z15, Z0
+gs16:
+	VMOVUPS Z0, (DI)
+	ADDQ $64, DI
+	ADDQ $64, DX
+	SUBQ $16, R10
+	JMP  g16
+gdone:
+	VZEROUPPER
+	RET
+
+// func faH2FAVX512(dst *float32, src *uint16, n int)
+// for i := 0; i < n&^15; i++ { dst[i] = float32(src[i]) }  (VCVTPH2PS zmm)
+TEXT ·faH2FAVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $4, CX
+	JZ   hdone
+hloop:
+	VCVTPH2PS (SI), Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $32, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  hloop
+	VZEROUPPER
+hdone:
+	RET
+
+// func faDotF16AVX512(out, q *float32, k *uint16, ldk, n, d int)
+// faDotAVX512 with float16 K widened in registers (VCVTPH2PS):
+// out[j] = sum_t q[t] * float32(k[j*ldk+t]) for j < n, t < d (d % 16 == 0).
+TEXT ·faDotF16AVX512(SB), NOSPLIT, $0-48
+	MOVQ out+0(FP), DI
+	MOVQ q+8(FP), SI
+	MOVQ k+16(FP), DX
+	MOVQ ldk+24(FP), R8
+	SHLQ $1, R8             // R8 = ldk bytes
+	MOVQ n+32(FP), R9
+	MOVQ d+40(FP), R10      // elements
+hfour:
+	CMPQ R9, $4
+	JLT  hone
+	LEAQ (DX)(R8*1), BX
+	LEAQ (DX)(R8*2), R11
+	LEAQ (BX)(R8*2), R12
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	XORQ AX, AX             // AX = t
+hloop4:
+	VMOVUPS (SI)(AX*4), Z4
+	VCVTPH2PS (DX)(AX*2), Z5
+	VFMADD231PS Z5, Z4, Z0
+	VCVTPH2PS (BX)(AX*2), Z6
+	VFMADD231PS Z6, Z4, Z1
+	VCVTPH2PS (R11)(AX*2), Z7
+	VFMADD231PS Z7, Z4, Z2
+	VCVTPH2PS (R12)(AX*2), Z8
+	VFMADD231PS Z8, Z4, Z3
+	ADDQ $16, AX
+	CMPQ AX, R10
+	JLT  hloop4
+	VEXTRACTF32X8 $1, Z0, Y4
+	VADDPS Y4, Y0, Y0
+	VEXTRACTF32X8 $1, Z1, Y4
+	VADDPS Y4, Y1, Y1
+	VEXTRACTF32X8 $1, Z2, Y4
+	VADDPS Y4, Y2, Y2
+	VEXTRACTF32X8 $1, Z3, Y4
+	VADDPS Y4, Y3, Y3
+	VHADDPS Y1, Y0, Y0
+	VHADDPS Y3, Y2, Y2
+	VHADDPS Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VMOVUPS X0, (DI)
+	ADDQ $16, DI
+	LEAQ (DX)(R8*4), DX
+	SUBQ $4, R9
+	JMP  hfour
+hone:
+	TESTQ R9, R9
+	JZ   hdone
+	VPXORD Z0, Z0, Z0
+	XORQ AX, AX
+hloop1:
+	VMOVUPS (SI)(AX*4), Z4
+	VCVTPH2PS (DX)(AX*2), Z5
+	VFMADD231PS Z5, Z4, Z0
+	ADDQ $16, AX
+	CMPQ AX, R10
+	JLT  hloop1
+	VEXTRACTF32X8 $1, Z0, Y4
+	VADDPS Y4, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	VMOVSS X0, (DI)
+	ADDQ $4, DI
+	ADDQ R8, DX
+	DECQ R9
+	JMP  hone
+hdone:
+	VZEROUPPER
+	RET
+
+// func faGemvF16AVX512(c, a *float32, b *uint16, ldb, kc, n int, add bool, alpha float32)
+// faGemvAVX512 with float16 B widened in registers (VCVTPH2PS):
+// c[j] = (add ? c[j]*alpha : 0) + sum_p a[p] * float32(b[p*ldb+j]) for j < n
+// (n % 16 == 0), p < kc (kc >= 1) in order, fused; 128 columns at a time.
+TEXT ·faGemvF16AVX512(SB), NOSPLIT, $0-56
+	MOVQ c+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ ldb+24(FP), R8
+	SHLQ $1, R8             // R8 = ldb bytes
+	MOVQ kc+32(FP), R9
+	MOVQ n+40(FP), R10
+	MOVBLZX add+48(FP), R11
+	VBROADCASTSS alpha+52(FP), Z15
+hbig:
+	CMPQ R10, $128
+	JLT  hsmall
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	MOVQ SI, AX
+	MOVQ DX, BX
+	MOVQ R9, CX
+hpbig:
+	VBROADCASTSS (AX), Z8
+	VCVTPH2PS 0(BX), Z9
+	VFMADD231PS Z9, Z8, Z0
+	VCVTPH2PS 32(BX), Z10
+	VFMADD231PS Z10, Z8, Z1
+	VCVTPH2PS 64(BX), Z11
+	VFMADD231PS Z11, Z8, Z2
+	VCVTPH2PS 96(BX), Z12
+	VFMADD231PS Z12, Z8, Z3
+	VCVTPH2PS 128(BX), Z13
+	VFMADD231PS Z13, Z8, Z4
+	VCVTPH2PS 160(BX), Z14
+	VFMADD231PS Z14, Z8, Z5
+	VCVTPH2PS 192(BX), Z9
+	VFMADD231PS Z9, Z8, Z6
+	VCVTPH2PS 224(BX), Z10
+	VFMADD231PS Z10, Z8, Z7
+	ADDQ $4, AX
+	ADDQ R8, BX
+	DECQ CX
+	JNZ  hpbig
+	TESTQ R11, R11
+	JZ   hsbig
+	VFMADD231PS 0(DI), Z15, Z0
+	VFMADD231PS 64(DI), Z15, Z1
+	VFMADD231PS 128(DI), Z15, Z2
+	VFMADD231PS 192(DI), Z15, Z3
+	VFMADD231PS 256(DI), Z15, Z4
+	VFMADD231PS 320(DI), Z15, Z5
+	VFMADD231PS 384(DI), Z15, Z6
+	VFMADD231PS 448(DI), Z15, Z7
+hsbig:
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	ADDQ $512, DI
+	ADDQ $256, DX
+	SUBQ $128, R10
+	JMP  hbig
+hsmall:
+	TESTQ R10, R10
+	JZ   hdone
+	VPXORD Z0, Z0, Z0
+	MOVQ SI, AX
+	MOVQ DX, BX
+	MOVQ R9, CX
+hpsmall:
+	VBROADCASTSS (AX), Z8
+	VCVTPH2PS (BX), Z9
+	VFMADD231PS Z9, Z8, Z0
+	ADDQ $4, AX
+	ADDQ R8, BX
+	DECQ CX
+	JNZ  hpsmall
+	TESTQ R11, R11
+	JZ   hssmall
+	VFMADD231PS (DI), Z15, Z0
+hssmall:
+	VMOVUPS Z0, (DI)
+	ADDQ $64, DI
+	ADDQ $32, DX
+	SUBQ $16, R10
+	JMP  hsmall
+hdone:
+	VZEROUPPER
+	RET
+
+DATA faZLo<>+0(SB)/4, $0xc2dc0000
+GLOBL faZLo<>(SB), RODATA|NOPTR, $4
+DATA faZHi<>+0(SB)/4, $0x42b0c0a5
+GLOBL faZHi<>(SB), RODATA|NOPTR, $4
+DATA faZLog2e<>+0(SB)/4, $0x3fb8aa3b
+GLOBL faZLog2e<>(SB), RODATA|NOPTR, $4
+DATA faZHalf<>+0(SB)/4, $0x3f000000
+GLOBL faZHalf<>(SB), RODATA|NOPTR, $4
+DATA faZC1<>+0(SB)/4, $0x3f318000
+GLOBL faZC1<>(SB), RODATA|NOPTR, $4
+DATA faZC2<>+0(SB)/4, $0xb95e8083
+GLOBL faZC2<>(SB), RODATA|NOPTR, $4
+DATA faZP0<>+0(SB)/4, $0x39506967
+GLOBL faZP0<>(SB), RODATA|NOPTR, $4
+DATA faZP1<>+0(SB)/4, $0x3ab743ce
+GLOBL faZP1<>(SB), RODATA|NOPTR, $4
+DATA faZP2<>+0(SB)/4, $0x3c088908
+GLOBL faZP2<>(SB), RODATA|NOPTR, $4
+DATA faZP3<>+0(SB)/4, $0x3d2aa9c1
+GLOBL faZP3<>(SB), RODATA|NOPTR, $4
+DATA faZP4<>+0(SB)/4, $0x3e2aaaaa
+GLOBL faZP4<>(SB), RODATA|NOPTR, $4
+DATA faZP5<>+0(SB)/4, $0x3f000000
+GLOBL faZP5<>(SB), RODATA|NOPTR, $4
+DATA faZOne<>+0(SB)/4, $0x3f800000
+GLOBL faZOne<>(SB), RODATA|NOPTR, $4
+DATA faZBias<>+0(SB)/4, $0x0000007f
+GLOBL faZBias<>(SB), RODATA|NOPTR, $4
+DATA faZNegInf<>+0(SB)/4, $0xff800000
+GLOBL faZNegInf<>(SB), RODATA|NOPTR, $4

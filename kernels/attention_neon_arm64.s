@@ -1,0 +1,514 @@
+//go:build !noasm && !purego && gc
+
+#include "textflag.h"
+
+// Attention kernels, NEON (hand-written; the pure-Go twins are in
+// attention_generic.go). Vector instructions the Go assembler lacks (FADD,
+// FMUL, FMAX, FMIN, FCMEQ, BIC, FRINTM, FCVTZS, FCVTL, FADDP) are WORD
+// encodings with the instruction in the comment.
+
+// func faKern8x8NEON(kc int, a *float32, ais, aps int, b *float32, ldb int, c *float32, ldc int, scale *float32)
+// acc[i][j] = sum_p a[i*ais+p*aps] * b[p*ldb+j]  (i < 8, j < 8, p < kc in order, fused)
+// c[i*ldc+j] = acc[i][j] (scale nil) or c[i*ldc+j]*scale[j] + acc[i][j] (fused).
+// Accumulators: row i in V(2i), V(2i+1); B row in V16, V17; A[i] broadcast in V18+i.
+TEXT ·faKern8x8NEON(SB), NOSPLIT, $0-72
+	MOVD kc+0(FP), R3
+	MOVD a+8(FP), R0
+	MOVD ais+16(FP), R5
+	LSL $2, R5, R5          // R5 = ais bytes
+	MOVD aps+24(FP), R6
+	LSL $2, R6, R6
+	SUB R5<<3, R6, R6       // R6 = aps - 8*ais bytes (step after the 8 row loads)
+	MOVD b+32(FP), R1
+	MOVD ldb+40(FP), R7
+	LSL $2, R7, R7
+	MOVD c+48(FP), R2
+	MOVD ldc+56(FP), R4
+	LSL $2, R4, R4
+	MOVD scale+64(FP), R8
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	VEOR V8.B16, V8.B16, V8.B16
+	VEOR V9.B16, V9.B16, V9.B16
+	VEOR V10.B16, V10.B16, V10.B16
+	VEOR V11.B16, V11.B16, V11.B16
+	VEOR V12.B16, V12.B16, V12.B16
+	VEOR V13.B16, V13.B16, V13.B16
+	VEOR V14.B16, V14.B16, V14.B16
+	VEOR V15.B16, V15.B16, V15.B16
+kloop:
+	VLD1.P (R1)(R7), [V16.S4, V17.S4]
+	VLD1R.P (R0)(R5), [V18.S4]
+	VLD1R.P (R0)(R5), [V19.S4]
+	VLD1R.P (R0)(R5), [V20.S4]
+	VLD1R.P (R0)(R5), [V21.S4]
+	VLD1R.P (R0)(R5), [V22.S4]
+	VLD1R.P (R0)(R5), [V23.S4]
+	VLD1R.P (R0)(R5), [V24.S4]
+	VLD1R.P (R0)(R5), [V25.S4]
+	ADD R6, R0, R0
+	VFMLA V18.S4, V16.S4, V0.S4
+	VFMLA V18.S4, V17.S4, V1.S4
+	VFMLA V19.S4, V16.S4, V2.S4
+	VFMLA V19.S4, V17.S4, V3.S4
+	VFMLA V20.S4, V16.S4, V4.S4
+	VFMLA V20.S4, V17.S4, V5.S4
+	VFMLA V21.S4, V16.S4, V6.S4
+	VFMLA V21.S4, V17.S4, V7.S4
+	VFMLA V22.S4, V16.S4, V8.S4
+	VFMLA V22.S4, V17.S4, V9.S4
+	VFMLA V23.S4, V16.S4, V10.S4
+	VFMLA V23.S4, V17.S4, V11.S4
+	VFMLA V24.S4, V16.S4, V12.S4
+	VFMLA V24.S4, V17.S4, V13.S4
+	VFMLA V25.S4, V16.S4, V14.S4
+	VFMLA V25.S4, V17.S4, V15.S4
+	SUBS $1, R3, R3
+	BNE kloop
+	CBZ R8, kstore
+	VLD1 (R8), [V26.S4, V27.S4] // scale
+	VLD1 (R2), [V16.S4, V17.S4]
+	VFMLA V26.S4, V16.S4, V0.S4
+	VFMLA V27.S4, V17.S4, V1.S4
+	VST1 [V0.S4, V1.S4], (R2)
+	ADD R4, R2, R2
+	VLD1 (R2), [V16.S4, V17.S4]
+	VFMLA V26.S4, V16.S4, V2.S4
+	VFMLA V27.S4, V17.S4, V3.S4
+	VST1 [V2.S4, V3.S4], (R2)
+	ADD R4, R2, R2
+	VLD1 (R2), [V16.S4, V17.S4]
+	VFMLA V26.S4, V16.S4, V4.S4
+	VFMLA V27.S4, V17.S4, V5.S4
+	VST1 [V4.S4, V5.S4], (R2)
+	ADD R4, R2, R2
+	VLD1 (R2), [V16.S4, V17.S4]
+	VFMLA V26.S4, V16.S4, V6.S4
+	VFMLA V27.S4, V17.S4, V7.S4
+	VST1 [V6.S4, V7.S4], (R2)
+	ADD R4, R2, R2
+	VLD1 (R2), [V16.S4, V17.S4]
+	VFMLA V26.S4, V16.S4, V8.S4
+	VFMLA V27.S4, V17.S4, V9.S4
+	VST1 [V8.S4, V9.S4], (R2)
+	ADD R4, R2, R2
+	VLD1 (R2), [V16.S4, V17.S4]
+	VFMLA V26.S4, V16.S4, V10.S4
+	VFMLA V27.S4, V17.S4, V11.S4
+	VST1 [V10.S4, V11.S4], (R2)
+	ADD R4, R2, R2
+	VLD1 (R2), [V16.S4, V17.S4]
+	VFMLA V26.S4, V16.S4, V12.S4
+	VFMLA V27.S4, V17.S4, V13.S4
+	VST1 [V12.S4, V13.S4], (R2)
+	ADD R4, R2, R2
+	VLD1 (R2), [V16.S4, V17.S4]
+	VFMLA V26.S4, V16.S4, V14.S4
+	VFMLA V27.S4, V17.S4, V15.S4
+	VST1 [V14.S4, V15.S4], (R2)
+	RET
+kstore:
+	VST1 [V0.S4, V1.S4], (R2)
+	ADD R4, R2, R2
+	VST1 [V2.S4, V3.S4], (R2)
+	ADD R4, R2, R2
+	VST1 [V4.S4, V5.S4], (R2)
+	ADD R4, R2, R2
+	VST1 [V6.S4, V7.S4], (R2)
+	ADD R4, R2, R2
+	VST1 [V8.S4, V9.S4], (R2)
+	ADD R4, R2, R2
+	VST1 [V10.S4, V11.S4], (R2)
+	ADD R4, R2, R2
+	VST1 [V12.S4, V13.S4], (R2)
+	ADD R4, R2, R2
+	VST1 [V14.S4, V15.S4], (R2)
+	RET
+
+// func faSoftmaxNEON(s *float32, lds, rows, cols int, m, l, alpha *float32)
+// faSoftmaxGeneric for four columns at a time (rows >= 1, cols % 4 == 0):
+//
+//	for each block of 4 columns:
+//		mx := max(m, s[0..rows-1])           // vertical
+//		use := mx == -Inf ? 0 : mx
+//		alpha = exp(m - use)
+//		sum := 0; for i { s[i] = exp(s[i] - use); sum += s[i] }
+//		l = l*alpha + sum (fused); m = mx
+TEXT ·faSoftmaxNEON(SB), NOSPLIT, $0-56
+	MOVD s+0(FP), R0
+	MOVD lds+8(FP), R1
+	LSL $2, R1, R1
+	MOVD rows+16(FP), R2
+	MOVD cols+24(FP), R3
+	LSR $2, R3, R3
+	CBZ R3, sdone
+	MOVD m+32(FP), R4
+	MOVD l+40(FP), R5
+	MOVD alpha+48(FP), R6
+	// exp constants: V16 lo, V17 hi, V18 log2e, V19 0.5, V20 c1, V21 c2,
+	// V22..V27 p0..p5, V28 1.0, V29 int32 127
+	MOVW $0xc2b00000, R9 // lo = -88.0
+	VDUP R9, V16.S4
+	MOVW $0x42b0c0a5, R9 // hi = 88.3762626647949
+	VDUP R9, V17.S4
+	MOVW $0x3fb8aa3b, R9 // log2e = 1.4426950408889634
+	VDUP R9, V18.S4
+	MOVW $0x3f000000, R9 // half = 0.5
+	VDUP R9, V19.S4
+	MOVW $0x3f318000, R9 // c1 = 0.693359375
+	VDUP R9, V20.S4
+	MOVW $0xb95e8083, R9 // c2 = -0.00021219444
+	VDUP R9, V21.S4
+	MOVW $0x39506967, R9 // p0 = 0.000198756915
+	VDUP R9, V22.S4
+	MOVW $0x3ab743ce, R9 // p1 = 0.0013981999507
+	VDUP R9, V23.S4
+	MOVW $0x3c088908, R9 // p2 = 0.0083334519073
+	VDUP R9, V24.S4
+	MOVW $0x3d2aa9c1, R9 // p3 = 0.041665795894
+	VDUP R9, V25.S4
+	MOVW $0x3e2aaaaa, R9 // p4 = 0.16666665459
+	VDUP R9, V26.S4
+	MOVW $0x3f000000, R9 // p5 = 0.50000001201
+	VDUP R9, V27.S4
+	MOVW $0x3f800000, R9 // one = 1.0
+	VDUP R9, V28.S4
+	MOVW $127, R9
+	VDUP R9, V29.S4
+	MOVW $0xff800000, R9
+	VDUP R9, V30.S4         // V30 = -Inf
+scol:
+	VLD1 (R4), [V0.S4]      // V0 = m (old)
+	VORR V0.B16, V0.B16, V1.B16 // V1 = running max
+	MOVD R0, R7
+	MOVD R2, R8
+smax:
+	VLD1.P (R7)(R1), [V2.S4]
+	WORD $0x4e22f421 // FMAX V1.4S, V1.4S, V2.4S
+	SUBS $1, R8, R8
+	BNE smax
+	VST1 [V1.S4], (R4)      // m = mx
+	WORD $0x4e3ee422 // FCMEQ V2.4S, V1.4S, V30.4S
+	WORD $0x4e621c21 // BIC V1.16B, V1.16B, V2.16B
+	WORD $0x4ea1d400 // FSUB V0.4S, V0.4S, V1.4S
+	// V0 = exp(V0) (FA_EXP_AVX2's algorithm)
+	WORD $0x4e30f400 // FMAX V0.4S, V0.4S, V16.4S
+	WORD $0x4eb1f400 // FMIN V0.4S, V0.4S, V17.4S
+	VORR V19.B16, V19.B16, V2.B16
+	VFMLA V18.S4, V0.S4, V2.S4
+	WORD $0x4e219842 // FRINTM V2.4S, V2.4S
+	VFMLS V20.S4, V2.S4, V0.S4
+	VFMLS V21.S4, V2.S4, V0.S4
+	WORD $0x4ea1b842 // FCVTZS V2.4S, V2.4S
+	VADD V29.S4, V2.S4, V2.S4
+	VSHL $23, V2.S4, V2.S4
+	WORD $0x6e20dc03 // FMUL V3.4S, V0.4S, V0.4S
+	VORR V23.B16, V23.B16, V4.B16
+	VFMLA V22.S4, V0.S4, V4.S4
+	VORR V25.B16, V25.B16, V5.B16
+	VFMLA V24.S4, V0.S4, V5.S4
+	VORR V27.B16, V27.B16, V6.B16
+	VFMLA V26.S4, V0.S4, V6.S4
+	VFMLA V3.S4, V4.S4, V5.S4
+	VFMLA V3.S4, V5.S4, V6.S4
+	VFMLA V3.S4, V6.S4, V0.S4
+	WORD $0x4e3cd400 // FADD V0.4S, V0.4S, V28.4S
+	WORD $0x6e22dc00 // FMUL V0.4S, V0.4S, V2.4S
+	VST1 [V0.S4], (R6)      // alpha
+	VEOR V7.B16, V7.B16, V7.B16 // V7 = sum
+	MOVD R0, R7
+	MOVD R2, R8
+sexp:
+	VLD1 (R7), [V8.S4]
+	WORD $0x4ea1d508 // FSUB V8.4S, V8.4S, V1.4S
+	// V8 = exp(V8) (FA_EXP_AVX2's algorithm)
+	WORD $0x4e30f508 // FMAX V8.4S, V8.4S, V16.4S
+	WORD $0x4eb1f508 // FMIN V8.4S, V8.4S, V17.4S
+	VORR V19.B16, V19.B16, V2.B16
+	VFMLA V18.S4, V8.S4, V2.S4
+	WORD $0x4e219842 // FRINTM V2.4S, V2.4S
+	VFMLS V20.S4, V2.S4, V8.S4
+	VFMLS V21.S4, V2.S4, V8.S4
+	WORD $0x4ea1b842 // FCVTZS V2.4S, V2.4S
+	VADD V29.S4, V2.S4, V2.S4
+	VSHL $23, V2.S4, V2.S4
+	WORD $0x6e28dd03 // FMUL V3.4S, V8.4S, V8.4S
+	VORR V23.B16, V23.B16, V4.B16
+	VFMLA V22.S4, V8.S4, V4.S4
+	VORR V25.B16, V25.B16, V5.B16
+	VFMLA V24.S4, V8.S4, V5.S4
+	VORR V27.B16, V27.B16, V6.B16
+	VFMLA V26.S4, V8.S4, V6.S4
+	VFMLA V3.S4, V4.S4, V5.S4
+	VFMLA V3.S4, V5.S4, V6.S4
+	VFMLA V3.S4, V6.S4, V8.S4
+	WORD $0x4e3cd508 // FADD V8.4S, V8.4S, V28.4S
+	WORD $0x6e22dd08 // FMUL V8.4S, V8.4S, V2.4S
+	VST1.P [V8.S4], (R7)(R1)
+	WORD $0x4e28d4e7 // FADD V7.4S, V7.4S, V8.4S
+	SUBS $1, R8, R8
+	BNE sexp
+	VLD1 (R5), [V8.S4]
+	VFMLA V0.S4, V8.S4, V7.S4
+	VST1 [V7.S4], (R5)      // l = l*alpha + sum
+	ADD $16, R0, R0
+	ADD $16, R4, R4
+	ADD $16, R5, R5
+	ADD $16, R6, R6
+	SUBS $1, R3, R3
+	BNE scol
+sdone:
+	RET
+
+// func faExpSumNEON(dst, src *float32, n int, sub float32) float32
+// for i < n&^3 { dst[i] = exp(src[i] - sub) }; returns their sum (four lane
+// sums in index order, then pairwise).
+TEXT ·faExpSumNEON(SB), NOSPLIT, $0-36
+	MOVD dst+0(FP), R0
+	MOVD src+8(FP), R1
+	MOVD n+16(FP), R2
+	LSR $2, R2, R2
+	FMOVS sub+24(FP), F15
+	VDUP V15.S[0], V15.S4
+	// exp constants: V16 lo, V17 hi, V18 log2e, V19 0.5, V20 c1, V21 c2,
+	// V22..V27 p0..p5, V28 1.0, V29 int32 127
+	MOVW $0xc2b00000, R9 // lo = -88.0
+	VDUP R9, V16.S4
+	MOVW $0x42b0c0a5, R9 // hi = 88.3762626647949
+	VDUP R9, V17.S4
+	MOVW $0x3fb8aa3b, R9 // log2e = 1.4426950408889634
+	VDUP R9, V18.S4
+	MOVW $0x3f000000, R9 // half = 0.5
+	VDUP R9, V19.S4
+	MOVW $0x3f318000, R9 // c1 = 0.693359375
+	VDUP R9, V20.S4
+	MOVW $0xb95e8083, R9 // c2 = -0.00021219444
+	VDUP R9, V21.S4
+	MOVW $0x39506967, R9 // p0 = 0.000198756915
+	VDUP R9, V22.S4
+	MOVW $0x3ab743ce, R9 // p1 = 0.0013981999507
+	VDUP R9, V23.S4
+	MOVW $0x3c088908, R9 // p2 = 0.0083334519073
+	VDUP R9, V24.S4
+	MOVW $0x3d2aa9c1, R9 // p3 = 0.041665795894
+	VDUP R9, V25.S4
+	MOVW $0x3e2aaaaa, R9 // p4 = 0.16666665459
+	VDUP R9, V26.S4
+	MOVW $0x3f000000, R9 // p5 = 0.50000001201
+	VDUP R9, V27.S4
+	MOVW $0x3f800000, R9 // one = 1.0
+	VDUP R9, V28.S4
+	MOVW $127, R9
+	VDUP R9, V29.S4
+	VEOR V7.B16, V7.B16, V7.B16
+	CBZ R2, esum
+eloop:
+	VLD1.P 16(R1), [V8.S4]
+	WORD $0x4eafd508 // FSUB V8.4S, V8.4S, V15.4S
+	// V8 = exp(V8) (FA_EXP_AVX2's algorithm)
+	WORD $0x4e30f508 // FMAX V8.4S, V8.4S, V16.4S
+	WORD $0x4eb1f508 // FMIN V8.4S, V8.4S, V17.4S
+	VORR V19.B16, V19.B16, V2.B16
+	VFMLA V18.S4, V8.S4, V2.S4
+	WORD $0x4e219842 // FRINTM V2.4S, V2.4S
+	VFMLS V20.S4, V2.S4, V8.S4
+	VFMLS V21.S4, V2.S4, V8.S4
+	WORD $0x4ea1b842 // FCVTZS V2.4S, V2.4S
+	VADD V29.S4, V2.S4, V2.S4
+	VSHL $23, V2.S4, V2.S4
+	WORD $0x6e28dd03 // FMUL V3.4S, V8.4S, V8.4S
+	VORR V23.B16, V23.B16, V4.B16
+	VFMLA V22.S4, V8.S4, V4.S4
+	VORR V25.B16, V25.B16, V5.B16
+	VFMLA V24.S4, V8.S4, V5.S4
+	VORR V27.B16, V27.B16, V6.B16
+	VFMLA V26.S4, V8.S4, V6.S4
+	VFMLA V3.S4, V4.S4, V5.S4
+	VFMLA V3.S4, V5.S4, V6.S4
+	VFMLA V3.S4, V6.S4, V8.S4
+	WORD $0x4e3cd508 // FADD V8.4S, V8.4S, V28.4S
+	WORD $0x6e22dd08 // FMUL V8.4S, V8.4S, V2.4S
+	VST1.P [V8.S4], 16(R0)
+	WORD $0x4e28d4e7 // FADD V7.4S, V7.4S, V8.4S
+	SUBS $1, R2, R2
+	BNE eloop
+esum:
+	WORD $0x6e27d4e7 // FADDP V7.4S, V7.4S, V7.4S
+	WORD $0x7e30d8e7 // FADDP S7, V7.2S
+	FMOVS F7, ret+32(FP)
+	RET
+
+// func faDotNEON(out, q, k *float32, ldk, n, d int)
+// out[j] = sum_t q[t] * k[j*ldk+t] for j < n, t < d (d % 4 == 0, d >= 4):
+// four lane sums per key in t order (fused), then pairwise; four keys at a
+// time.
+TEXT ·faDotNEON(SB), NOSPLIT, $0-48
+	MOVD out+0(FP), R0
+	MOVD q+8(FP), R1
+	MOVD k+16(FP), R2
+	MOVD ldk+24(FP), R3
+	LSL $2, R3, R3
+	MOVD n+32(FP), R4
+	MOVD d+40(FP), R5
+	LSR $2, R5, R5
+dfour:
+	CMP $4, R4
+	BLT done1
+	MOVD R1, R6
+	MOVD R2, R7
+	ADD R3, R7, R8
+	ADD R3, R8, R10
+	ADD R3, R10, R11
+	MOVD R5, R9
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+dloop4:
+	VLD1.P 16(R6), [V4.S4]
+	VLD1.P 16(R7), [V5.S4]
+	VLD1.P 16(R8), [V6.S4]
+	VLD1.P 16(R10), [V7.S4]
+	VLD1.P 16(R11), [V16.S4]
+	VFMLA V5.S4, V4.S4, V0.S4
+	VFMLA V6.S4, V4.S4, V1.S4
+	VFMLA V7.S4, V4.S4, V2.S4
+	VFMLA V16.S4, V4.S4, V3.S4
+	SUBS $1, R9, R9
+	BNE dloop4
+	WORD $0x6e21d404 // FADDP V4.4S, V0.4S, V1.4S
+	WORD $0x6e23d445 // FADDP V5.4S, V2.4S, V3.4S
+	WORD $0x6e25d486 // FADDP V6.4S, V4.4S, V5.4S
+	VST1.P [V6.S4], 16(R0)
+	ADD R3<<2, R2, R2
+	SUB $4, R4, R4
+	B dfour
+done1:
+	CBZ R4, ddone
+	MOVD R1, R6
+	MOVD R2, R7
+	MOVD R5, R9
+	VEOR V0.B16, V0.B16, V0.B16
+dloop1:
+	VLD1.P 16(R6), [V4.S4]
+	VLD1.P 16(R7), [V5.S4]
+	VFMLA V5.S4, V4.S4, V0.S4
+	SUBS $1, R9, R9
+	BNE dloop1
+	WORD $0x6e20d400 // FADDP V0.4S, V0.4S, V0.4S
+	WORD $0x7e30d800 // FADDP S0, V0.2S
+	FMOVS.P F0, 4(R0)
+	ADD R3, R2, R2
+	SUB $1, R4, R4
+	B done1
+ddone:
+	RET
+
+// func faGemvNEON(c, a, b *float32, ldb, kc, n int, add bool, alpha float32)
+// c[j] = (add ? c[j]*alpha : 0) + sum_p a[p] * b[p*ldb+j] for j < n
+// (n % 4 == 0), p < kc (kc >= 1) in order, fused; 32 columns at a time.
+TEXT ·faGemvNEON(SB), NOSPLIT, $0-56
+	MOVD c+0(FP), R0
+	MOVD a+8(FP), R1
+	MOVD b+16(FP), R2
+	MOVD ldb+24(FP), R3
+	LSL $2, R3, R3
+	MOVD kc+32(FP), R4
+	MOVD n+40(FP), R5
+	MOVBU add+48(FP), R6
+	FMOVS alpha+52(FP), F15
+	VDUP V15.S[0], V15.S4
+g32:
+	CMP $32, R5
+	BLT g4
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R1, R7
+	MOVD R2, R8
+	MOVD R4, R9
+gp32:
+	VLD1R.P 4(R7), [V8.S4]
+	VLD1 (R8), [V16.S4, V17.S4, V18.S4, V19.S4]
+	ADD $64, R8, R10
+	VLD1 (R10), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VFMLA V16.S4, V8.S4, V0.S4
+	VFMLA V17.S4, V8.S4, V1.S4
+	VFMLA V18.S4, V8.S4, V2.S4
+	VFMLA V19.S4, V8.S4, V3.S4
+	VFMLA V20.S4, V8.S4, V4.S4
+	VFMLA V21.S4, V8.S4, V5.S4
+	VFMLA V22.S4, V8.S4, V6.S4
+	VFMLA V23.S4, V8.S4, V7.S4
+	ADD R3, R8, R8
+	SUBS $1, R9, R9
+	BNE gp32
+	CBZ R6, gs32
+	VLD1 (R0), [V16.S4, V17.S4, V18.S4, V19.S4]
+	ADD $64, R0, R10
+	VLD1 (R10), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VFMLA V16.S4, V15.S4, V0.S4
+	VFMLA V17.S4, V15.S4, V1.S4
+	VFMLA V18.S4, V15.S4, V2.S4
+	VFMLA V19.S4, V15.S4, V3.S4
+	VFMLA V20.S4, V15.S4, V4.S4
+	VFMLA V21.S4, V15.S4, V5.S4
+	VFMLA V22.S4, V15.S4, V6.S4
+	VFMLA V23.S4, V15.S4, V7.S4
+gs32:
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R0)
+	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R0)
+	ADD $128, R2, R2
+	SUB $32, R5, R5
+	B g32
+g4:
+	CBZ R5, gdone
+	VEOR V0.B16, V0.B16, V0.B16
+	MOVD R1, R7
+	MOVD R2, R8
+	MOVD R4, R9
+gp4:
+	VLD1R.P 4(R7), [V8.S4]
+	VLD1.P (R8)(R3), [V16.S4]
+	VFMLA V16.S4, V8.S4, V0.S4
+	SUBS $1, R9, R9
+	BNE gp4
+	CBZ R6, gs4
+	VLD1 (R0), [V16.S4]
+	VFMLA V16.S4, V15.S4, V0.S4
+gs4:
+	VST1.P [V0.S4], 16(R0)
+	ADD $16, R2, R2
+	SUB $4, R5, R5
+	B g4
+gdone:
+	RET
+
+// func faH2FNEON(dst *float32, src *uint16, n int)
+// for i := 0; i < n&^7; i++ { dst[i] = float32(src[i]) }  (FCVTL, FCVTL2)
+TEXT ·faH2FNEON(SB), NOSPLIT, $0-24
+	MOVD dst+0(FP), R0
+	MOVD src+8(FP), R1
+	MOVD n+16(FP), R2
+	LSR $3, R2, R2
+	CBZ R2, hdone
+hloop:
+	VLD1.P 16(R1), [V0.B16]
+	WORD $0x0e217801 // FCVTL V1.4S, V0.4H
+	WORD $0x4e217802 // FCVTL2 V2.4S, V0.8H
+	VST1.P [V1.S4, V2.S4], 32(R0)
+	SUBS $1, R2, R2
+	BNE hloop
+hdone:
+	RET
