@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"github.com/txt2img/engine/graph"
+	"github.com/txt2img/engine/kernels"
 	"github.com/txt2img/engine/tensor"
 )
 
@@ -75,6 +76,9 @@ func binaryFactory(fs binFns) graph.Factory {
 			binaryBroadcastInto(out.F32(), a.F32(), b.F32(), a.Shape(), b.Shape(), shape, fs.f32)
 			return one(out)
 		}
+		if a.DType() == tensor.Float16 && b.DType() == tensor.Float16 {
+			return arithF16(ec, a, b, fs.f32)
+		}
 		t, err := binaryApply(a, b, fs)
 		if err != nil {
 			return nil, err
@@ -140,4 +144,59 @@ func viaI64[T int8 | int16 | int32](a, b *tensor.Tensor, dt tensor.DType, f func
 func viaU64[T uint8 | uint16 | uint32](a, b *tensor.Tensor, dt tensor.DType, f func(uint64, uint64) uint64) (*tensor.Tensor, error) {
 	r, s, err := binaryBroadcast(tensor.View[T](a), tensor.View[T](b), a.Shape(), b.Shape(), func(x, y T) T { return T(f(uint64(x), uint64(y))) })
 	return wrapRes(dt, s, r, err)
+}
+
+// arithF16 computes a float16 binary op row by row: each broadcast run is
+// widened with the vector converter, combined in float32 and rounded once,
+// without full-size float32 copies of the operands.
+func arithF16(ec *graph.ExecContext, a, b *tensor.Tensor, f func(x, y float32) float32) ([]*tensor.Tensor, error) {
+	shape, err := broadcastShapes(a.Shape(), b.Shape())
+	if err != nil {
+		return nil, err
+	}
+	out := ec.Alloc(tensor.Float16, shape...)
+	o := tensor.View[uint16](out)
+	av, bv := tensor.View[uint16](a), tensor.View[uint16](b)
+	var bufA, bufB, bufO []float32
+	widen := func(dst []float32, src []uint16, off, step, n int) []float32 {
+		dst = dst[:n]
+		switch step {
+		case 1:
+			kernels.F16ToF32(dst, src[off:off+n])
+		case 0:
+			v := tensor.F16ToF32(src[off])
+			for i := range dst {
+				dst[i] = v
+			}
+		default:
+			for i := range dst {
+				dst[i] = tensor.F16ToF32(src[off+i*step])
+			}
+		}
+		return dst
+	}
+	run := func(oo int, offs []int, n int, st []int) {
+		if cap(bufA) < n {
+			bufA, bufB, bufO = make([]float32, n), make([]float32, n), make([]float32, n)
+		}
+		x := widen(bufA, av, offs[0], st[0], n)
+		y := widen(bufB, bv, offs[1], st[1], n)
+		r := bufO[:n]
+		for i := range r {
+			r[i] = f(x[i], y[i])
+		}
+		kernels.F32ToF16(o[oo:oo+n], r)
+	}
+	if tensor.SameShape(a.Shape(), b.Shape()) {
+		// Same shapes: walk in fixed-size chunks.
+		const chunk = 4096
+		n := len(o)
+		for i := 0; i < n; i += chunk {
+			m := min(chunk, n-i)
+			run(i, []int{i, i}, m, []int{1, 1})
+		}
+		return one(out)
+	}
+	bcastRuns(shape, [][]int{bcastStrides(a.Shape(), shape), bcastStrides(b.Shape(), shape)}, run)
+	return one(out)
 }
