@@ -20,7 +20,8 @@ type Set struct {
 	// h2f widens float16 bits to float32 (len(dst) >= len(src)); it is used
 	// while packing fp16 operands.
 	h2f  func(dst []float32, src []uint16)
-	f16c bool // h2f uses F16C VCVTPH2PS
+	f16c bool   // h2f uses F16C VCVTPH2PS
+	qk   qkImpl // 4-bit and fp16-weight GEMV kernels (zero: pure Go)
 }
 
 // sets lists every usable set, generic first; filled once in init.
@@ -99,6 +100,9 @@ func Describe() string {
 	fmt.Fprintf(&b, "kernels: %s (gemm %dx%d)", s.Name, s.gemm.mr, s.gemm.nr)
 	if s.f16c {
 		b.WriteString(", f16c")
+	}
+	if s.qk.dot != "" {
+		b.WriteString(", qgemv " + s.qk.dot)
 	}
 	model := strings.TrimSpace(cpuid.CPU.BrandName)
 	if model == "" {
