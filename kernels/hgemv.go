@@ -7,12 +7,12 @@ package kernels
 //
 // with k >= 1 (the assembly kernels fuse each step into one FMA).
 type hgJob struct {
-	b                []uint16
-	ldb, k           int
-	a                []float32
-	lda, m           int
-	c                []float32
-	ldc, cols        int
+	b         []uint16
+	ldb, k    int
+	a         []float32
+	lda, m    int
+	c         []float32
+	ldc, cols int
 }
 
 // hgMaxChunk bounds the columns of one HGemv task: the kernels keep the
