@@ -38,7 +38,7 @@ GLOBL qkOnes16<>(SB), RODATA|NOPTR, $32
 // three VPHADDD levels leave the 8 block sums in one vector (lane order
 // 0,2,4,6,1,3,5,7, matched by the prepared asum and sa and by permuting
 // the scales). Y0/Y1 float accumulators of rows 0/1, Y2-Y7 block sums,
-// Y8-Y13 temporaries, Y15 nibble mask. AX weights of the group, R8 of the
+// Y8-Y12 temporaries, Y13 the lane permutation, Y15 nibble mask. AX weights of the group, R8 of the
 // column, SI activations, DX asum, R14 sa, R12 scales, R13 zero points,
 // CX groups left, DI = &c[0][n], R10 = ldc bytes.
 TEXT ·qkI8AVX2(SB), NOSPLIT, $0-8
@@ -48,6 +48,7 @@ TEXT ·qkI8AVX2(SB), NOSPLIT, $0-8
 	MOVQ 120(BX), R10
 	SHLQ $2, R10
 	VMOVDQU qkMask0F<>(SB), Y15
+	VMOVDQU qkPermIdx<>(SB), Y13   // lane order, for VPERMPS
 	VMOVDQU qkOnes16<>(SB), Y14
 	MOVQ 32(BX), R9
 	CMPQ 48(BX), $2
@@ -114,7 +115,6 @@ m1s1full:
 	VPMADDWD Y14, Y6, Y6
 	VPHADDD Y6, Y4, Y4
 	VPHADDD Y4, Y2, Y2   // s of the 8 blocks, lane order 0,2,4,6,1,3,5,7
-	VMOVDQU qkPermIdx<>(SB), Y13
 	CMPQ 80(BX), $0
 	JNE m1s1fh
 	VPERMPS (R12), Y13, Y11   // scales in lane order
@@ -166,7 +166,6 @@ m1s1tail:
 	VPMADDWD Y14, Y6, Y6
 	VPHADDD Y6, Y4, Y4
 	VPHADDD Y4, Y2, Y2   // s of the 8 blocks, lane order 0,2,4,6,1,3,5,7
-	VMOVDQU qkPermIdx<>(SB), Y13
 	CMPQ 80(BX), $0
 	JNE m1s1th
 	VMOVDQU 136(BX), Y12
@@ -316,7 +315,6 @@ m1s2full:
 	VPMADDWD Y14, Y6, Y6
 	VPHADDD Y6, Y4, Y4
 	VPHADDD Y4, Y2, Y2   // s of the 8 blocks, lane order 0,2,4,6,1,3,5,7
-	VMOVDQU qkPermIdx<>(SB), Y13
 	CMPQ 80(BX), $0
 	JNE m1s2fh
 	VPERMPS (R12), Y13, Y11   // scales in lane order
@@ -416,7 +414,6 @@ m1s2tail:
 	VPMADDWD Y14, Y6, Y6
 	VPHADDD Y6, Y4, Y4
 	VPHADDD Y4, Y2, Y2   // s of the 8 blocks, lane order 0,2,4,6,1,3,5,7
-	VMOVDQU qkPermIdx<>(SB), Y13
 	CMPQ 80(BX), $0
 	JNE m1s2th
 	VMOVDQU 136(BX), Y12
@@ -642,7 +639,6 @@ m1s4full:
 	VPMADDWD Y14, Y6, Y6
 	VPHADDD Y6, Y4, Y4
 	VPHADDD Y4, Y2, Y2   // s of the 8 blocks, lane order 0,2,4,6,1,3,5,7
-	VMOVDQU qkPermIdx<>(SB), Y13
 	CMPQ 80(BX), $0
 	JNE m1s4fh
 	VPERMPS (R12), Y13, Y11   // scales in lane order
@@ -826,7 +822,6 @@ m1s4tail:
 	VPMADDWD Y14, Y6, Y6
 	VPHADDD Y6, Y4, Y4
 	VPHADDD Y4, Y2, Y2   // s of the 8 blocks, lane order 0,2,4,6,1,3,5,7
-	VMOVDQU qkPermIdx<>(SB), Y13
 	CMPQ 80(BX), $0
 	JNE m1s4th
 	VMOVDQU 136(BX), Y12
@@ -951,7 +946,6 @@ m2s1full:
 	VPHADDD Y7, Y5, Y5
 	VPHADDD Y4, Y2, Y2   // s of the 8 blocks, lane order 0,2,4,6,1,3,5,7
 	VPHADDD Y5, Y3, Y3
-	VMOVDQU qkPermIdx<>(SB), Y13
 	CMPQ 80(BX), $0
 	JNE m2s1fh
 	VPERMPS (R12), Y13, Y11   // scales in lane order
@@ -1022,7 +1016,6 @@ m2s1tail:
 	VPHADDD Y7, Y5, Y5
 	VPHADDD Y4, Y2, Y2   // s of the 8 blocks, lane order 0,2,4,6,1,3,5,7
 	VPHADDD Y5, Y3, Y3
-	VMOVDQU qkPermIdx<>(SB), Y13
 	CMPQ 80(BX), $0
 	JNE m2s1th
 	VMOVDQU 136(BX), Y12
@@ -1221,7 +1214,6 @@ m2s2full:
 	VPHADDD Y7, Y5, Y5
 	VPHADDD Y4, Y2, Y2   // s of the 8 blocks, lane order 0,2,4,6,1,3,5,7
 	VPHADDD Y5, Y3, Y3
-	VMOVDQU qkPermIdx<>(SB), Y13
 	CMPQ 80(BX), $0
 	JNE m2s2fh
 	VPERMPS (R12), Y13, Y11   // scales in lane order
@@ -1356,7 +1348,6 @@ m2s2tail:
 	VPHADDD Y7, Y5, Y5
 	VPHADDD Y4, Y2, Y2   // s of the 8 blocks, lane order 0,2,4,6,1,3,5,7
 	VPHADDD Y5, Y3, Y3
-	VMOVDQU qkPermIdx<>(SB), Y13
 	CMPQ 80(BX), $0
 	JNE m2s2th
 	VMOVDQU 136(BX), Y12
@@ -1663,7 +1654,6 @@ m2s4full:
 	VPHADDD Y7, Y5, Y5
 	VPHADDD Y4, Y2, Y2   // s of the 8 blocks, lane order 0,2,4,6,1,3,5,7
 	VPHADDD Y5, Y3, Y3
-	VMOVDQU qkPermIdx<>(SB), Y13
 	CMPQ 80(BX), $0
 	JNE m2s4fh
 	VPERMPS (R12), Y13, Y11   // scales in lane order
@@ -1914,7 +1904,6 @@ m2s4tail:
 	VPHADDD Y7, Y5, Y5
 	VPHADDD Y4, Y2, Y2   // s of the 8 blocks, lane order 0,2,4,6,1,3,5,7
 	VPHADDD Y5, Y3, Y3
-	VMOVDQU qkPermIdx<>(SB), Y13
 	CMPQ 80(BX), $0
 	JNE m2s4th
 	VMOVDQU 136(BX), Y12

@@ -60,7 +60,17 @@ func qkRandJobI8(r *rand.Rand, cols, nb, sub, mp int, f16, zp bool) qkI8Job {
 // for bit, with guard bands around the output and read-only inputs.
 func TestQGemvI8Kernel(t *testing.T) {
 	r := rand.New(rand.NewSource(11))
-	ks := qkSetsWith(func(s *Set) bool { return s.qk.i8 != nil })
+	type kern struct {
+		Name string
+		i8   func(qkI8Job)
+	}
+	var ks []kern
+	for _, s := range qkSetsWith(func(s *Set) bool { return s.qk.i8 != nil }) {
+		ks = append(ks, kern{s.Name, s.qk.i8})
+	}
+	for name, f := range qkI8Variants() {
+		ks = append(ks, kern{name, f})
+	}
 	if len(ks) == 0 {
 		t.Skip("no int8 GEMV kernel in this build")
 	}
@@ -84,7 +94,7 @@ func TestQGemvI8Kernel(t *testing.T) {
 							qkI8Generic(wj)
 							wsave, aqsave := append([]byte(nil), j.w...), append([]int8(nil), j.aq...)
 							j.c, j.ldc = payload, ldc
-							s.qk.i8(j)
+							s.i8(j)
 							checkGuards(t, name, buf, off, n, fill, cols, ldc)
 							for i := range want {
 								if math.Float32bits(payload[i]) != math.Float32bits(want[i]) {
