@@ -1,0 +1,417 @@
+//go:build !noasm && !purego && gc
+
+#include "textflag.h"
+
+// func qkI8NEON(p *qkI8Args)
+// NEON + dot product (SDOT, WORD-encoded: the Go assembler lacks it, as it
+// lacks the vector SCVTF/FMUL/FADD/FADDP/FCVTL/MUL also used here). One
+// column at a time, 8 blocks per step: a 16-byte load holds one 32-code
+// unit of a block; VAND/VUSHR split it into even and odd codes, and two
+// SDOTs against the matching activations give 4 partial sums per block.
+// VADDP trees reduce blocks 0,2,4,6 and 1,3,5,7 into two vectors, the lane
+// order of the prepared asum and sa (qkLanes); VUZP1/VUZP2 bring the scales
+// into that order. V0/V1 (row 0) and V2/V3 (row 1) accumulate
+// float32(s)*(sa*ws) per lane, with separate multiply and add.
+// V4-V11 / V12-V19 block sums of rows 0 / 1, V20-V29 temporaries, V30 the
+// dword mask 15, V31 the nibble mask. R1 column weights, R2 group weights,
+// R3 activations, R4 asum, R5 sa, R6 scales, R7 zero points, R8 = &c[0][n],
+// R9 = ldc bytes, R10 groups left, R11 = nb%8, R19 = sub, R20 = mp,
+// R24 = sub*16.
+TEXT ·qkI8NEON(SB), NOSPLIT, $0-8
+	MOVD p+0(FP), R0
+	MOVD 0(R0), R1
+	MOVD 112(R0), R8
+	MOVD 120(R0), R9
+	LSL $2, R9, R9
+	MOVD 128(R0), R11
+	MOVD 32(R0), R19
+	MOVD 48(R0), R20
+	LSL $4, R19, R24
+	VMOVI $15, V31.B16
+	MOVD $15, R12
+	VDUP R12, V30.S4
+col:
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	MOVD R1, R2
+	MOVD 40(R0), R3
+	MOVD 56(R0), R4
+	MOVD 64(R0), R5
+	MOVD 72(R0), R6
+	MOVD 96(R0), R7
+	MOVD 24(R0), R10
+grp:
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	VEOR V8.B16, V8.B16, V8.B16
+	VEOR V9.B16, V9.B16, V9.B16
+	VEOR V10.B16, V10.B16, V10.B16
+	VEOR V11.B16, V11.B16, V11.B16
+	VEOR V12.B16, V12.B16, V12.B16
+	VEOR V13.B16, V13.B16, V13.B16
+	VEOR V14.B16, V14.B16, V14.B16
+	VEOR V15.B16, V15.B16, V15.B16
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V18.B16, V18.B16, V18.B16
+	VEOR V19.B16, V19.B16, V19.B16
+	MOVD R2, R22            // block 2q, unit u
+	MOVD R3, R23            // activations of (q, u)
+	MOVD $0, R15            // tail mode: blocks >= R11 are not loaded
+	CMP $1, R10
+	BNE pairs
+	MOVD R11, R15
+pairs:
+	// blocks 0, 1
+	MOVD R19, R21
+pair0:
+	CBZ R15, ld0
+	CMP $0, R15
+	BGT ld0
+	VEOR V20.B16, V20.B16, V20.B16
+	B ok0
+ld0:
+	VLD1 (R22), [V20.B16]
+ok0:
+	ADD R24, R22, R25
+	CBZ R15, ld1
+	CMP $1, R15
+	BGT ld1
+	VEOR V21.B16, V21.B16, V21.B16
+	B ok1
+ld1:
+	VLD1 (R25), [V21.B16]
+ok1:
+	ADD $16, R22
+	VAND V31.B16, V20.B16, V22.B16
+	VUSHR $4, V20.B16, V23.B16
+	VAND V31.B16, V21.B16, V24.B16
+	VUSHR $4, V21.B16, V25.B16
+	VLD1.P 64(R23), [V26.B16, V27.B16, V28.B16, V29.B16]
+	WORD $0x4e9a96c4 // SDOT V4.S4, V22.B16, V26.B16
+	WORD $0x4e9b9705 // SDOT V5.S4, V24.B16, V27.B16
+	WORD $0x4e9c96e4 // SDOT V4.S4, V23.B16, V28.B16
+	WORD $0x4e9d9725 // SDOT V5.S4, V25.B16, V29.B16
+	CMP $2, R20
+	BNE next0
+	VLD1.P 64(R23), [V26.B16, V27.B16, V28.B16, V29.B16]
+	WORD $0x4e9a96cc // SDOT V12.S4, V22.B16, V26.B16
+	WORD $0x4e9b970d // SDOT V13.S4, V24.B16, V27.B16
+	WORD $0x4e9c96ec // SDOT V12.S4, V23.B16, V28.B16
+	WORD $0x4e9d972d // SDOT V13.S4, V25.B16, V29.B16
+next0:
+	SUBS $1, R21, R21
+	BNE pair0
+	ADD R24, R22, R22     // past block 2q+1
+	// blocks 2, 3
+	MOVD R19, R21
+pair1:
+	CBZ R15, ld2
+	CMP $2, R15
+	BGT ld2
+	VEOR V20.B16, V20.B16, V20.B16
+	B ok2
+ld2:
+	VLD1 (R22), [V20.B16]
+ok2:
+	ADD R24, R22, R25
+	CBZ R15, ld3
+	CMP $3, R15
+	BGT ld3
+	VEOR V21.B16, V21.B16, V21.B16
+	B ok3
+ld3:
+	VLD1 (R25), [V21.B16]
+ok3:
+	ADD $16, R22
+	VAND V31.B16, V20.B16, V22.B16
+	VUSHR $4, V20.B16, V23.B16
+	VAND V31.B16, V21.B16, V24.B16
+	VUSHR $4, V21.B16, V25.B16
+	VLD1.P 64(R23), [V26.B16, V27.B16, V28.B16, V29.B16]
+	WORD $0x4e9a96c6 // SDOT V6.S4, V22.B16, V26.B16
+	WORD $0x4e9b9707 // SDOT V7.S4, V24.B16, V27.B16
+	WORD $0x4e9c96e6 // SDOT V6.S4, V23.B16, V28.B16
+	WORD $0x4e9d9727 // SDOT V7.S4, V25.B16, V29.B16
+	CMP $2, R20
+	BNE next1
+	VLD1.P 64(R23), [V26.B16, V27.B16, V28.B16, V29.B16]
+	WORD $0x4e9a96ce // SDOT V14.S4, V22.B16, V26.B16
+	WORD $0x4e9b970f // SDOT V15.S4, V24.B16, V27.B16
+	WORD $0x4e9c96ee // SDOT V14.S4, V23.B16, V28.B16
+	WORD $0x4e9d972f // SDOT V15.S4, V25.B16, V29.B16
+next1:
+	SUBS $1, R21, R21
+	BNE pair1
+	ADD R24, R22, R22     // past block 2q+1
+	// blocks 4, 5
+	MOVD R19, R21
+pair2:
+	CBZ R15, ld4
+	CMP $4, R15
+	BGT ld4
+	VEOR V20.B16, V20.B16, V20.B16
+	B ok4
+ld4:
+	VLD1 (R22), [V20.B16]
+ok4:
+	ADD R24, R22, R25
+	CBZ R15, ld5
+	CMP $5, R15
+	BGT ld5
+	VEOR V21.B16, V21.B16, V21.B16
+	B ok5
+ld5:
+	VLD1 (R25), [V21.B16]
+ok5:
+	ADD $16, R22
+	VAND V31.B16, V20.B16, V22.B16
+	VUSHR $4, V20.B16, V23.B16
+	VAND V31.B16, V21.B16, V24.B16
+	VUSHR $4, V21.B16, V25.B16
+	VLD1.P 64(R23), [V26.B16, V27.B16, V28.B16, V29.B16]
+	WORD $0x4e9a96c8 // SDOT V8.S4, V22.B16, V26.B16
+	WORD $0x4e9b9709 // SDOT V9.S4, V24.B16, V27.B16
+	WORD $0x4e9c96e8 // SDOT V8.S4, V23.B16, V28.B16
+	WORD $0x4e9d9729 // SDOT V9.S4, V25.B16, V29.B16
+	CMP $2, R20
+	BNE next2
+	VLD1.P 64(R23), [V26.B16, V27.B16, V28.B16, V29.B16]
+	WORD $0x4e9a96d0 // SDOT V16.S4, V22.B16, V26.B16
+	WORD $0x4e9b9711 // SDOT V17.S4, V24.B16, V27.B16
+	WORD $0x4e9c96f0 // SDOT V16.S4, V23.B16, V28.B16
+	WORD $0x4e9d9731 // SDOT V17.S4, V25.B16, V29.B16
+next2:
+	SUBS $1, R21, R21
+	BNE pair2
+	ADD R24, R22, R22     // past block 2q+1
+	// blocks 6, 7
+	MOVD R19, R21
+pair3:
+	CBZ R15, ld6
+	CMP $6, R15
+	BGT ld6
+	VEOR V20.B16, V20.B16, V20.B16
+	B ok6
+ld6:
+	VLD1 (R22), [V20.B16]
+ok6:
+	ADD R24, R22, R25
+	CBZ R15, ld7
+	CMP $7, R15
+	BGT ld7
+	VEOR V21.B16, V21.B16, V21.B16
+	B ok7
+ld7:
+	VLD1 (R25), [V21.B16]
+ok7:
+	ADD $16, R22
+	VAND V31.B16, V20.B16, V22.B16
+	VUSHR $4, V20.B16, V23.B16
+	VAND V31.B16, V21.B16, V24.B16
+	VUSHR $4, V21.B16, V25.B16
+	VLD1.P 64(R23), [V26.B16, V27.B16, V28.B16, V29.B16]
+	WORD $0x4e9a96ca // SDOT V10.S4, V22.B16, V26.B16
+	WORD $0x4e9b970b // SDOT V11.S4, V24.B16, V27.B16
+	WORD $0x4e9c96ea // SDOT V10.S4, V23.B16, V28.B16
+	WORD $0x4e9d972b // SDOT V11.S4, V25.B16, V29.B16
+	CMP $2, R20
+	BNE next3
+	VLD1.P 64(R23), [V26.B16, V27.B16, V28.B16, V29.B16]
+	WORD $0x4e9a96d2 // SDOT V18.S4, V22.B16, V26.B16
+	WORD $0x4e9b9713 // SDOT V19.S4, V24.B16, V27.B16
+	WORD $0x4e9c96f2 // SDOT V18.S4, V23.B16, V28.B16
+	WORD $0x4e9d9733 // SDOT V19.S4, V25.B16, V29.B16
+next3:
+	SUBS $1, R21, R21
+	BNE pair3
+	ADD R24, R22, R22     // past block 2q+1
+	// scales of the group in lane order: V26 = blocks 0,2,4,6, V27 = 1,3,5,7
+	MOVD 80(R0), R12
+	CBNZ R12, wsh
+	CBZ R15, wsfull
+	VEOR V24.B16, V24.B16, V24.B16
+	VEOR V25.B16, V25.B16, V25.B16
+	CMP $0, R15
+	BLE wsuzp
+	MOVWU 0(R6), R12
+	VMOV R12, V24.S[0]
+	CMP $1, R15
+	BLE wsuzp
+	MOVWU 4(R6), R12
+	VMOV R12, V24.S[1]
+	CMP $2, R15
+	BLE wsuzp
+	MOVWU 8(R6), R12
+	VMOV R12, V24.S[2]
+	CMP $3, R15
+	BLE wsuzp
+	MOVWU 12(R6), R12
+	VMOV R12, V24.S[3]
+	CMP $4, R15
+	BLE wsuzp
+	MOVWU 16(R6), R12
+	VMOV R12, V25.S[0]
+	CMP $5, R15
+	BLE wsuzp
+	MOVWU 20(R6), R12
+	VMOV R12, V25.S[1]
+	CMP $6, R15
+	BLE wsuzp
+	MOVWU 24(R6), R12
+	VMOV R12, V25.S[2]
+	CMP $7, R15
+	BLE wsuzp
+	MOVWU 28(R6), R12
+	VMOV R12, V25.S[3]
+	B wsuzp
+wsfull:
+	VLD1 (R6), [V24.S4, V25.S4]
+wsuzp:
+	VUZP1 V25.S4, V24.S4, V26.S4
+	VUZP2 V25.S4, V24.S4, V27.S4
+	ADD $32, R6
+	B wsdone
+wsh:
+	CBZ R15, wshfull
+	VEOR V24.B16, V24.B16, V24.B16
+	CMP $0, R15
+	BLE wshuzp
+	MOVHU 0(R6), R12
+	VMOV R12, V24.H[0]
+	CMP $1, R15
+	BLE wshuzp
+	MOVHU 2(R6), R12
+	VMOV R12, V24.H[1]
+	CMP $2, R15
+	BLE wshuzp
+	MOVHU 4(R6), R12
+	VMOV R12, V24.H[2]
+	CMP $3, R15
+	BLE wshuzp
+	MOVHU 6(R6), R12
+	VMOV R12, V24.H[3]
+	CMP $4, R15
+	BLE wshuzp
+	MOVHU 8(R6), R12
+	VMOV R12, V24.H[4]
+	CMP $5, R15
+	BLE wshuzp
+	MOVHU 10(R6), R12
+	VMOV R12, V24.H[5]
+	CMP $6, R15
+	BLE wshuzp
+	MOVHU 12(R6), R12
+	VMOV R12, V24.H[6]
+	CMP $7, R15
+	BLE wshuzp
+	MOVHU 14(R6), R12
+	VMOV R12, V24.H[7]
+	B wshuzp
+wshfull:
+	VLD1 (R6), [V24.H8]
+wshuzp:
+	VUZP1 V24.H8, V24.H8, V26.H8
+	VUZP2 V24.H8, V24.H8, V27.H8
+	WORD $0x0e217b5a // FCVTL V26.S4, V26.H4
+	WORD $0x0e217b7b // FCVTL V27.S4, V27.H4
+	ADD $16, R6
+wsdone:
+	// zero points of the group: V22 = blocks 0,2,4,6, V23 = 1,3,5,7
+	CBZ R7, zpnone
+	MOVWU (R7), R12
+	VMOV R12, V22.S[0]
+	VUXTL V22.B8, V22.H8
+	VUXTL V22.H4, V22.S4
+	VUSHR $4, V22.S4, V23.S4
+	VAND V30.B16, V22.B16, V22.B16
+	ADD $4, R7
+zpnone:
+	// row 0: s = block sums in lane order
+	VADDP V6.S4, V4.S4, V20.S4
+	VADDP V10.S4, V8.S4, V21.S4
+	VADDP V21.S4, V20.S4, V20.S4
+	VADDP V7.S4, V5.S4, V21.S4
+	VADDP V11.S4, V9.S4, V24.S4
+	VADDP V24.S4, V21.S4, V21.S4
+	VLD1.P 32(R4), [V24.S4, V25.S4]
+	CBZ R7, zpsub0
+	WORD $0x4eb69f18 // MUL V24.S4, V24.S4, V22.S4
+	WORD $0x4eb79f39 // MUL V25.S4, V25.S4, V23.S4
+zpsub0:
+	VSUB V24.S4, V20.S4, V20.S4
+	VSUB V25.S4, V21.S4, V21.S4
+	WORD $0x4e21da94 // SCVTF V20.S4, V20.S4
+	WORD $0x4e21dab5 // SCVTF V21.S4, V21.S4
+	VLD1.P 32(R5), [V28.S4, V29.S4]
+	WORD $0x6e3adf9c // FMUL V28.S4, V28.S4, V26.S4   sa*ws
+	WORD $0x6e3bdfbd // FMUL V29.S4, V29.S4, V27.S4
+	WORD $0x6e3cde94 // FMUL V20.S4, V20.S4, V28.S4
+	WORD $0x6e3ddeb5 // FMUL V21.S4, V21.S4, V29.S4
+	WORD $0x4e34d400 // FADD V0.S4, V0.S4, V20.S4
+	WORD $0x4e35d421 // FADD V1.S4, V1.S4, V21.S4
+	CMP $2, R20
+	BNE grpnext
+	// row 1: s = block sums in lane order
+	VADDP V14.S4, V12.S4, V20.S4
+	VADDP V18.S4, V16.S4, V21.S4
+	VADDP V21.S4, V20.S4, V20.S4
+	VADDP V15.S4, V13.S4, V21.S4
+	VADDP V19.S4, V17.S4, V24.S4
+	VADDP V24.S4, V21.S4, V21.S4
+	VLD1.P 32(R4), [V24.S4, V25.S4]
+	CBZ R7, zpsub1
+	WORD $0x4eb69f18 // MUL V24.S4, V24.S4, V22.S4
+	WORD $0x4eb79f39 // MUL V25.S4, V25.S4, V23.S4
+zpsub1:
+	VSUB V24.S4, V20.S4, V20.S4
+	VSUB V25.S4, V21.S4, V21.S4
+	WORD $0x4e21da94 // SCVTF V20.S4, V20.S4
+	WORD $0x4e21dab5 // SCVTF V21.S4, V21.S4
+	VLD1.P 32(R5), [V28.S4, V29.S4]
+	WORD $0x6e3adf9c // FMUL V28.S4, V28.S4, V26.S4   sa*ws
+	WORD $0x6e3bdfbd // FMUL V29.S4, V29.S4, V27.S4
+	WORD $0x6e3cde94 // FMUL V20.S4, V20.S4, V28.S4
+	WORD $0x6e3ddeb5 // FMUL V21.S4, V21.S4, V29.S4
+	WORD $0x4e34d442 // FADD V2.S4, V2.S4, V20.S4
+	WORD $0x4e35d463 // FADD V3.S4, V3.S4, V21.S4
+grpnext:
+	MOVD R22, R2
+	MOVD R23, R3
+	SUBS $1, R10, R10
+	BNE grp
+	// c[r][n] = ((A0+A1)+(A4+A5)) + ((A2+A3)+(A6+A7))
+	WORD $0x4e21d414 // FADD V20.S4, V0.S4, V1.S4
+	VEXT $8, V20.B16, V20.B16, V21.B16
+	WORD $0x4e35d694 // FADD V20.S4, V20.S4, V21.S4
+	WORD $0x7e30da94 // FADDP S20, V20.S2
+	FMOVS F20, (R8)
+	CMP $2, R20
+	BNE colnext
+	WORD $0x4e23d454 // FADD V20.S4, V2.S4, V3.S4
+	VEXT $8, V20.B16, V20.B16, V21.B16
+	WORD $0x4e35d694 // FADD V20.S4, V20.S4, V21.S4
+	WORD $0x7e30da94 // FADDP S20, V20.S2
+	ADD R9, R8, R12
+	FMOVS F20, (R12)
+colnext:
+	ADD $4, R8
+	MOVD 8(R0), R12
+	ADD R12, R1, R1
+	MOVD 72(R0), R12
+	MOVD 88(R0), R13
+	ADD R13, R12, R12
+	MOVD R12, 72(R0)
+	MOVD 96(R0), R12
+	MOVD 104(R0), R13
+	ADD R13, R12, R12
+	MOVD R12, 96(R0)
+	MOVD 16(R0), R12
+	SUBS $1, R12, R12
+	MOVD R12, 16(R0)
+	BNE col
+	RET
