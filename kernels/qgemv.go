@@ -326,7 +326,7 @@ func QuantizeA(q *QuantizedA, m, k, blockSize int, a []float32, lda int) {
 			seg := a[i*lda+k0 : i*lda+k0+kn]
 			var amax float32
 			for _, v := range seg {
-				amax = max(amax, float32(math.Abs(float64(v))))
+				amax = max(amax, math.Float32frombits(math.Float32bits(v)&0x7fffffff))
 			}
 			sc := amax / 127
 			inv := float32(0)
@@ -334,9 +334,21 @@ func QuantizeA(q *QuantizedA, m, k, blockSize int, a []float32, lda int) {
 				inv = 1 / sc
 			}
 			dst := q.Q[(i*nb+b)*blockSize : (i*nb+b+1)*blockSize]
+			dst = dst[:len(seg)]
 			for j, v := range seg {
-				dst[j] = int8(max(-127, min(127, math.RoundToEven(float64(v*inv)))))
+				// |v*inv| <= 127 (up to rounding): adding and removing
+				// 1.5*2^23 rounds it to the nearest integer, ties to even,
+				// as math.RoundToEven does.
+				x := float32(v * inv) // rounded: no FMA with the add below
+				r := float32(x+qkRoundMagic) - qkRoundMagic
+				if r > 127 {
+					r = 127
+				} else if r < -127 {
+					r = -127
+				}
+				dst[j] = int8(r)
 			}
+			dst = q.Q[(i*nb+b)*blockSize : (i*nb+b+1)*blockSize]
 			clear(dst[kn:])
 			q.Scale[i*nb+b] = sc
 		}
@@ -569,6 +581,10 @@ func qkGemvF32(s *Set, m int, a []float32, lda int, w *QMatrix, bias, c []float3
 		qgAddBias(m, bias, c, ldc, n0, n1)
 	})
 }
+
+// qkRoundMagic is 1.5*2^23: x+qkRoundMagic-qkRoundMagic rounds a float32
+// |x| < 2^22 to an integer, ties to even.
+const qkRoundMagic = 12582912
 
 // Panic messages of the GEMV kernel wrappers.
 const (

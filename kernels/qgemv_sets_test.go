@@ -298,3 +298,43 @@ func TestQGemmSets(t *testing.T) {
 		})
 	}
 }
+
+// TestQuantizeARounding checks QuantizeA's float32 rounding against
+// math.RoundToEven in float64 on random values, exact ties included.
+func TestQuantizeARounding(t *testing.T) {
+	r := rand.New(rand.NewSource(1))
+	for it := 0; it < 2000; it++ {
+		k := 1 + r.Intn(300)
+		a := make([]float32, k)
+		for i := range a {
+			switch r.Intn(4) {
+			case 0:
+				a[i] = float32(r.NormFloat64() * 1e-3)
+			case 1:
+				a[i] = float32(r.Intn(255) - 127) // exact ties
+			default:
+				a[i] = float32(r.NormFloat64() * 10)
+			}
+		}
+		var q QuantizedA
+		QuantizeA(&q, 1, k, 32, a, k)
+		nb := (k + 31) / 32
+		for b := 0; b < nb; b++ {
+			var amax float32
+			for _, v := range a[b*32 : min(k, b*32+32)] {
+				amax = max(amax, float32(math.Abs(float64(v))))
+			}
+			sc := amax / 127
+			inv := float32(0)
+			if sc != 0 {
+				inv = 1 / sc
+			}
+			for j, v := range a[b*32 : min(k, b*32+32)] {
+				want := int8(max(-127, min(127, math.RoundToEven(float64(v*inv)))))
+				if q.Q[b*32+j] != want {
+					t.Fatalf("it %d: %g -> %d, want %d", it, v*inv, q.Q[b*32+j], want)
+				}
+			}
+		}
+	}
+}
