@@ -26,6 +26,8 @@ type Set struct {
 	nk nkKernels
 	// attn holds the fused attention routines (attention.go).
 	attn *faImpl
+	// qk holds the 4-bit and fp16-weight GEMV kernels (zero: pure Go).
+	qk qkImpl
 }
 
 // sets lists every usable set, generic first; filled once in init.
@@ -110,6 +112,9 @@ func Describe() string {
 	fmt.Fprintf(&b, "kernels: %s (gemm %dx%d)", s.Name, s.gemm.mr, s.gemm.nr)
 	if s.f16c {
 		b.WriteString(", f16c")
+	}
+	if s.qk.dot != "" {
+		b.WriteString(", qgemv " + s.qk.dot)
 	}
 	model := strings.TrimSpace(cpuid.CPU.BrandName)
 	if model == "" {

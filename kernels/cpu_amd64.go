@@ -18,9 +18,10 @@ func archSets() (sets []*Set, def string) {
 	if !cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3, cpuid.F16C) {
 		return nil, ""
 	}
-	sets = append(sets, &Set{Name: "avx2", gemm: gemmAVX2, h2f: h2fAVX2, f16c: true, nk: nkAVX2})
+	vnni := cpuid.CPU.Supports(cpuid.AVX512VNNI, cpuid.AVX512VL)
+	sets = append(sets, &Set{Name: "avx2", gemm: gemmAVX2, h2f: h2fAVX2, f16c: true, nk: nkAVX2, qk: qkAMD64(vnni)})
 	if cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512BW, cpuid.AVX512VL, cpuid.AVX512DQ) {
-		sets = append(sets, &Set{Name: "avx512", gemm: gemmAVX512, h2f: h2fAVX2, f16c: true, nk: nkAVX512})
+		sets = append(sets, &Set{Name: "avx512", gemm: gemmAVX512, h2f: h2fAVX2, f16c: true, nk: nkAVX512, qk: qkAMD64(vnni)})
 		if cpuid.CPU.VendorID == cpuid.AMD && cpuid.CPU.Family == 0x19 {
 			def = "avx2"
 		}

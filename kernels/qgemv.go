@@ -3,6 +3,7 @@ package kernels
 import (
 	"math"
 	"sync"
+	"unsafe"
 )
 
 // QMatrix is an N x K weight matrix quantized in blocks along K, in the
@@ -129,6 +130,10 @@ func (w *QMatrix) Check() string {
 // reduced by one goroutine in a fixed order, so the result is bit-identical
 // for any thread count. w must pass Check.
 func QGemm(m int, a []float32, lda int, w *QMatrix, bias []float32, c []float32, ldc int, threads int) {
+	if s := active.Load(); s.qk.f32 != nil && m <= qgSmallM && qkFloatFits(w) {
+		qkGemvF32(s, m, a, lda, w, bias, c, ldc, threads)
+		return
+	}
 	qgRun(m, w, threads, func(n0, n1 int) {
 		if w.GIdx == nil && m <= qgSmallM {
 			qgGemvRange(m, a, lda, w, c, ldc, n0, n1)
@@ -321,7 +326,7 @@ func QuantizeA(q *QuantizedA, m, k, blockSize int, a []float32, lda int) {
 			seg := a[i*lda+k0 : i*lda+k0+kn]
 			var amax float32
 			for _, v := range seg {
-				amax = max(amax, float32(math.Abs(float64(v))))
+				amax = max(amax, math.Float32frombits(math.Float32bits(v)&0x7fffffff))
 			}
 			sc := amax / 127
 			inv := float32(0)
@@ -329,9 +334,21 @@ func QuantizeA(q *QuantizedA, m, k, blockSize int, a []float32, lda int) {
 				inv = 1 / sc
 			}
 			dst := q.Q[(i*nb+b)*blockSize : (i*nb+b+1)*blockSize]
+			dst = dst[:len(seg)]
 			for j, v := range seg {
-				dst[j] = int8(max(-127, min(127, math.RoundToEven(float64(v*inv)))))
+				// |v*inv| <= 127 (up to rounding): adding and removing
+				// 1.5*2^23 rounds it to the nearest integer, ties to even,
+				// as math.RoundToEven does.
+				x := float32(v * inv) // rounded: no FMA with the add below
+				r := float32(x+qkRoundMagic) - qkRoundMagic
+				if r > 127 {
+					r = 127
+				} else if r < -127 {
+					r = -127
+				}
+				dst[j] = int8(r)
 			}
+			dst = q.Q[(i*nb+b)*blockSize : (i*nb+b+1)*blockSize]
 			clear(dst[kn:])
 			q.Scale[i*nb+b] = sc
 		}
@@ -339,40 +356,69 @@ func QuantizeA(q *QuantizedA, m, k, blockSize int, a []float32, lda int) {
 }
 
 // QGemmInt8 is QGemm with int8 activations (ONNX Runtime accuracy_level 4):
-// per block, the integer dot product of the quantized A with (code - zp) is
-// scaled by the A scale times the weight scale and accumulated in float32.
-// Zero points must be integer codes (ZPCodes or none); float zero points and
-// GIdx are not supported (the caller uses QGemm for those). Bit-identical for
-// any thread count.
+// per block, the integer dot product s_b of the quantized A with
+// (code - zp) is scaled by the A scale times the weight scale and
+// accumulated in float32 in 8 partial sums, block b into sum b mod 8:
+//
+//	acc[b%8] += float32(s_b) * (aScale_b * wScale_b)   (two roundings, no FMA)
+//	c = ((acc0+acc1) + (acc4+acc5)) + ((acc2+acc3) + (acc6+acc7))
+//
+// Every kernel set computes s_b exactly and follows this order (a vector
+// of 8 lanes holds 8 consecutive blocks), so the result is bit-identical
+// across sets and thread counts. Zero points must be integer codes (ZPCodes
+// or none); float zero points and GIdx are not supported (the caller uses
+// QGemm for those).
 func QGemmInt8(qa *QuantizedA, w *QMatrix, bias []float32, c []float32, ldc int, threads int) {
+	if s := active.Load(); s.qk.i8 != nil && qkI8Fits(qa, w) {
+		qkGemvI8(s, qa, w, bias, c, ldc, threads)
+		return
+	}
+	qgRun(min(qa.M, qgSmallM), w, threads, func(n0, n1 int) {
+		qgI8Cols(qa, w, c, ldc, n0, n1)
+		qgAddBias(qa.M, bias, c, ldc, n0, n1)
+	})
+}
+
+// qgI8Cols computes columns [n0, n1) of every row of QGemmInt8 in Go.
+func qgI8Cols(qa *QuantizedA, w *QMatrix, c []float32, ldc, n0, n1 int) {
 	m := qa.M
 	nb, bs, blob := w.Blocks(), w.BlockSize, w.BlobSize()
-	qgRun(min(m, qgSmallM), w, threads, func(n0, n1 int) {
-		for n := n0; n < n1; n++ {
-			row := w.Data[n*nb*blob : (n+1)*nb*blob]
-			for i := 0; i < m; i++ {
-				var acc float32
-				for b := 0; b < nb; b++ {
-					kn := min(bs, w.K-b*bs)
-					aq := qa.Q[(i*nb+b)*bs : (i*nb+b)*bs+kn]
-					codes := row[b*blob : (b+1)*blob]
-					zp := int32(w.zeroPoint(n, b))
-					var s int32
-					switch w.Bits {
-					case 4:
-						s = qgIDot4(aq, codes, zp)
-					default:
-						for j := range aq {
-							s += int32(aq[j]) * (int32(w.code(row, b*bs+j)) - zp)
-						}
+	for n := n0; n < n1; n++ {
+		row := w.Data[n*nb*blob : (n+1)*nb*blob]
+		for i := 0; i < m; i++ {
+			var acc [8]float32
+			for b := 0; b < nb; b++ {
+				kn := min(bs, w.K-b*bs)
+				aq := qa.Q[(i*nb+b)*bs : (i*nb+b)*bs+kn]
+				codes := row[b*blob : (b+1)*blob]
+				zp := int32(w.zeroPoint(n, b))
+				var s int32
+				switch w.Bits {
+				case 4:
+					s = qgIDot4(aq, codes, zp)
+				default:
+					for j := range aq {
+						s += int32(aq[j]) * (int32(w.code(row, b*bs+j)) - zp)
 					}
-					acc += float32(s) * (qa.Scale[i*nb+b] * w.scale(n, b))
 				}
-				c[i*ldc+n] = acc
+				acc[b%8] += qgI8Term(s, qa.Scale[i*nb+b], w.scale(n, b))
 			}
+			c[i*ldc+n] = qgI8Sum(&acc)
 		}
-		qgAddBias(m, bias, c, ldc, n0, n1)
-	})
+	}
+}
+
+// qgI8Term is the float32 contribution of one block: float32(s) times
+// (aScale*wScale), each product rounded (the conversions forbid fusing it
+// into an FMA with the following add, which Go does on arm64).
+func qgI8Term(s int32, aScale, wScale float32) float32 {
+	return float32(float32(s) * float32(aScale*wScale))
+}
+
+// qgI8Sum combines the 8 block-residue accumulators of QGemmInt8 in the
+// order of the kernels' lane reduction.
+func qgI8Sum(a *[8]float32) float32 {
+	return ((a[0] + a[1]) + (a[4] + a[5])) + ((a[2] + a[3]) + (a[6] + a[7]))
 }
 
 // qgIDot4 returns sum_j aq[j]*(code_j - zp) over len(aq) 4-bit codes.
@@ -390,3 +436,158 @@ func qgIDot4(aq []int8, codes []byte, zp int32) int32 {
 	}
 	return s0 + s1
 }
+
+// qkImpl holds the assembly GEMV kernels of a kernel set; nil entries keep
+// the pure-Go code. dot names the integer dot-product instruction used
+// (for Describe).
+type qkImpl struct {
+	i8  func(j qkI8Job)  // 4-bit x int8, 1-2 rows, 8 blocks per vector
+	f32 func(j qkF32Job) // 4-bit x float32, one column at a time, 1-4 rows
+	hg  func(j hgJob)    // float16 weights x float32, 1-2 rows
+	dot string
+}
+
+// qkChunk is the number of output columns per parallel task of the
+// assembly paths (a multiple of 8, so that the 8-column groups sit at the
+// same places for every thread count).
+const qkChunk = 64
+
+// qkFloatFits reports whether the float assembly kernel handles w: 4-bit
+// codes, blocks a multiple of 32 long, no g_idx.
+func qkFloatFits(w *QMatrix) bool {
+	return w.Bits == 4 && w.GIdx == nil && w.BlockSize%32 == 0
+}
+
+// qkI8Fits reports whether the int8 assembly kernel handles the product:
+// 4-bit codes, blocks of 32, 64 or 128 (the AVX2 kernel sums a block's
+// pair products in int16 lanes: 4 sub-blocks of at most 2·15·127 stay below
+// 2^15), integer or implicit zero points, no g_idx.
+func qkI8Fits(qa *QuantizedA, w *QMatrix) bool {
+	return w.Bits == 4 && w.GIdx == nil && w.ZPF32 == nil && w.ZPF16 == nil &&
+		w.BlockSize%32 == 0 && w.BlockSize <= 128 && qa.BlockSize == w.BlockSize && qa.K == w.K
+}
+
+// qkRun splits [0, N) into qkChunk-column tasks.
+func qkRun(work int, n, threads int, f func(n0, n1 int)) {
+	tasks := (n + qkChunk - 1) / qkChunk
+	if threads < 1 {
+		threads = 1
+	}
+	if w := work / (1 << 15); threads > w+1 {
+		threads = w + 1
+	}
+	nnParallel(threads, tasks, func(t int) {
+		f(t*qkChunk, min(n, (t+1)*qkChunk))
+	})
+}
+
+// qkSafeCols returns the first column the int8 kernel must not reach: it
+// reads the float16 scales by pairs and the packed zero points 4 bytes at a
+// time, so the last columns are left to Go where those reads could run past
+// the end of the slices.
+func qkSafeCols(w *QMatrix) int {
+	if w.ScalesF16 != nil || w.ZPCodes != nil {
+		return max(0, w.N-4)
+	}
+	return w.N
+}
+
+// qkGemvI8 is QGemmInt8 on the set's int8 kernel: the activations are
+// permuted and interleaved by row pairs once (qkPrepI8), then each task runs
+// the kernel on its columns, row pair by row pair; the last columns of the
+// matrix may be left to qgI8Cols (same bits, see qkSafeCols).
+func qkGemvI8(s *Set, qa *QuantizedA, w *QMatrix, bias, c []float32, ldc, threads int) {
+	m := qa.M
+	if m == 0 {
+		return
+	}
+	nb, sub := w.Blocks(), w.BlockSize/32
+	g := (nb + 7) / 8
+	aqLen := g * 256 * sub * m // bytes
+	sz := aqLen/4 + g*8*m*2
+	buf := nnGetBuf(sz)
+	defer nnPutBuf(buf)
+	f := *buf
+	aq := unsafe.Slice((*int8)(unsafe.Pointer(&f[0])), aqLen)
+	asum := unsafe.Slice((*int32)(unsafe.Pointer(&f[aqLen/4])), g*8*m)
+	sa := f[aqLen/4+g*8*m : sz]
+	qkPrepI8(qa, nb, sub, w.ZPCodes == nil, aq, asum, sa)
+	safe := qkSafeCols(w)
+	rowBytes := nb * w.BlobSize()
+	zrow := 0
+	if w.ZPCodes != nil {
+		zrow = (nb*4 + 7) / 8
+	}
+	qkRun(m*w.N*w.K, w.N, threads, func(n0, n1 int) {
+		cols := max(0, min(n1, safe)-n0)
+		if cols > 0 {
+			for p := 0; p < (m+1)/2; p++ {
+				mp := min(2, m-2*p)
+				j := qkI8Job{
+					w: w.Data[n0*rowBytes:], rowBytes: rowBytes, cols: cols, nb: nb, sub: sub, mp: mp,
+					aq:   aq[g*256*sub*2*p : g*256*sub*(2*p+mp)],
+					asum: asum[g*8*2*p : g*8*(2*p+mp)],
+					sa:   sa[g*8*2*p : g*8*(2*p+mp)],
+					c:    c[2*p*ldc+n0:], ldc: ldc,
+				}
+				if w.ScalesF32 != nil {
+					j.wsF32 = w.ScalesF32[n0*nb:]
+				} else {
+					j.wsF16 = w.ScalesF16[n0*nb:]
+				}
+				if w.ZPCodes != nil {
+					j.zp, j.zrow = w.ZPCodes[n0*zrow:], zrow
+				}
+				s.qk.i8(j)
+			}
+		}
+		qgI8Cols(qa, w, c, ldc, n0+cols, n1)
+		qgAddBias(m, bias, c, ldc, n0, n1)
+	})
+}
+
+// qkGemvF32 is the m <= 4 path of QGemm on the set's float kernel.
+func qkGemvF32(s *Set, m int, a []float32, lda int, w *QMatrix, bias, c []float32, ldc, threads int) {
+	if m == 0 {
+		return
+	}
+	nb, sub := w.Blocks(), w.BlockSize/32
+	kp := nb * w.BlockSize
+	buf := nnGetBuf(m*kp + m*nb*8)
+	defer nnPutBuf(buf)
+	ap, asum := (*buf)[:m*kp], (*buf)[m*kp:]
+	qkPrepF32(m, a, lda, w.K, nb, sub, ap, asum)
+	rowBytes := nb * w.BlobSize()
+	zrow := (nb*4 + 7) / 8
+	qkRun(m*w.N*w.K, w.N, threads, func(n0, n1 int) {
+		j := qkF32Job{
+			w: w.Data[n0*rowBytes:], rowBytes: rowBytes, cols: n1 - n0, nb: nb, sub: sub, m: m,
+			a: ap, asum: asum, c: c[n0:], ldc: ldc,
+		}
+		if w.ScalesF32 != nil {
+			j.wsF32 = w.ScalesF32[n0*nb:]
+		} else {
+			j.wsF16 = w.ScalesF16[n0*nb:]
+		}
+		switch {
+		case w.ZPCodes != nil:
+			j.zpMode, j.zpCodes, j.zrow = qkZPCodes, w.ZPCodes[n0*zrow:], zrow
+		case w.ZPF32 != nil:
+			j.zpMode, j.zpF32 = qkZPF32, w.ZPF32[n0*nb:]
+		case w.ZPF16 != nil:
+			j.zpMode, j.zpF16 = qkZPF16, w.ZPF16[n0*nb:]
+		}
+		s.qk.f32(j)
+		qgAddBias(m, bias, c, ldc, n0, n1)
+	})
+}
+
+// qkRoundMagic is 1.5*2^23: x+qkRoundMagic-qkRoundMagic rounds a float32
+// |x| < 2^22 to an integer, ties to even.
+const qkRoundMagic = 12582912
+
+// Panic messages of the GEMV kernel wrappers.
+const (
+	qkErrArgs  = "kernels: bad qgemv kernel arguments"
+	qkErrShort = "kernels: qgemv kernel operand too short"
+)

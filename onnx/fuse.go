@@ -25,6 +25,8 @@ import (
 //	                   (→ Sigmoid+Mul)
 //	fuse-matmul-bias   MatMul(A, B 2-D) + constant bias
 //	fuse-conv          Conv → Add / SiLU / Mul or Div by a constant
+//	fuse-cast-matmul   Cast(constant fp16 weight → fp32) → MatMul B: the
+//	                   MatMul reads the fp16 weight (no fp32 copy per run)
 
 func init() {
 	for _, p := range []struct {
@@ -39,6 +41,7 @@ func init() {
 		{"fuse-groupnorm", fzFuseGroupNorm, "InstanceNormalization"},
 		{"fuse-matmul-bias", fzFuseMatMulBias, "MatMul"},
 		{"fuse-conv", fzFuseConv, "Conv"},
+		{"fuse-cast-matmul", qkFuseCastMatMul, "Cast"},
 	} {
 		graph.RegisterPass(graph.PassFunc{PassName: p.name, Fn: fzEach(p.op, p.fn)})
 	}
@@ -819,6 +822,37 @@ func fzFuseConv(g *graph.PassGraph, cv *graph.Node) (bool, error) {
 	n.Attrs = append(n.Attrs, graph.Attr{Name: "epilogue", Kind: graph.AttrStrings, Strs: steps},
 		graph.Attr{Name: "consts", Kind: graph.AttrFloats, Floats: consts})
 	if err := g.Replace(nodes, n); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// qkFuseCastMatMul drops a Cast of a constant 2-D float16 weight to float32
+// whose only reader is a MatMul's B input: the MatMul then reads the fp16
+// weight itself (kernels.Gemm widens it while packing, kernels.HGemv in
+// registers) instead of a float32 copy materialized by the Cast every run
+// (constants that large are not folded, see graph.FoldMaxBytes). A MatMul
+// followed by an Add is left to fuse-matmul-bias.
+func qkFuseCastMatMul(g *graph.PassGraph, c *graph.Node) (bool, error) {
+	if !fzIs(c, "Cast", 1) || len(c.Outputs) != 1 || tensor.DType(c.Int("to", 0)) != tensor.Float {
+		return false, nil
+	}
+	w := g.Const(c.Inputs[0])
+	if w == nil || w.Kind != tensor.KindTensor || w.DType() != tensor.Float16 || w.Rank() != 2 {
+		return false, nil
+	}
+	mm := fzSole(g, c.Outputs[0], "MatMul", 2)
+	if mm == nil || mm.Inputs[1] != c.Outputs[0] || mm.Inputs[0] == c.Outputs[0] || len(mm.Outputs) != 1 {
+		return false, nil
+	}
+	if fzSole(g, mm.Outputs[0], "Add", 2) != nil {
+		return false, nil
+	}
+	if at, ok := g.Type(mm.Inputs[0]); !ok || at.DType != tensor.Float {
+		return false, nil
+	}
+	n := &graph.Node{Name: mm.Name, OpType: "MatMul", Inputs: []string{mm.Inputs[0], c.Inputs[0]}, Outputs: mm.Outputs, Attrs: mm.Attrs}
+	if err := g.Replace([]*graph.Node{c, mm}, n); err != nil {
 		return false, err
 	}
 	return true, nil

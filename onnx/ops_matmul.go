@@ -96,7 +96,9 @@ func nbMatStride(t *tensor.Tensor) (*tensor.Tensor, int) {
 // nnMatMul computes numpy.matmul(a, b).
 func nnMatMul(a, b *tensor.Tensor, threads int) (*tensor.Tensor, error) {
 	dt := a.DType()
-	if b.DType() != dt {
+	// float32 A with float16 B only comes from the fuse-cast-matmul pass
+	// (a Cast of a constant fp16 weight folded into the product).
+	if b.DType() != dt && !(dt == tensor.Float && b.DType() == tensor.Float16) {
 		return nil, errf("MatMul input dtypes differ: %s and %s", dt, b.DType())
 	}
 	a, aMat := nbMatStride(a)
@@ -160,7 +162,10 @@ func nnMatMul(a, b *tensor.Tensor, threads int) (*tensor.Tensor, error) {
 		for i := 1; i < nb && shared; i++ {
 			shared = bOff[i] == 0 && aOff[i] == i*M*K
 		}
-		if shared {
+		if ob.F16 != nil && (nb == 1 || shared) && nb*M <= 4 {
+			// Decode-sized product with fp16 weights: GEMV reading B in place.
+			kernels.HGemv(nb*M, N, K, qkRowsF32(a, nb*M*K), K, ob.F16, N, out, N, threads)
+		} else if shared {
 			kernels.Gemm(nb*M, N, K, 1, nnOpAt(oa, 0, K, false), nnOpAt(ob, 0, N, false), 0, out, N, threads)
 		} else {
 			for i := 0; i < nb; i++ {
@@ -555,4 +560,18 @@ func nnEinsumLoop[T float64 | int64](vals [][]T, res []T, dims []int, strides []
 			idx[d] = 0
 		}
 	}
+}
+
+// qkRowsF32 returns the first n elements of a float32 or float16 tensor as
+// float32 (a few rows of A for kernels.HGemv).
+func qkRowsF32(t *tensor.Tensor, n int) []float32 {
+	if t.DType() == tensor.Float {
+		return t.F32()[:n]
+	}
+	h := tensor.View[uint16](t)[:n]
+	f := make([]float32, n)
+	for i, v := range h {
+		f[i] = tensor.F16ToF32(v)
+	}
+	return f
 }

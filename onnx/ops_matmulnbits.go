@@ -1,6 +1,8 @@
 package onnx
 
 import (
+	"sync"
+
 	"github.com/txt2img/engine/graph"
 	"github.com/txt2img/engine/kernels"
 	"github.com/txt2img/engine/tensor"
@@ -9,7 +11,8 @@ import (
 // Block-quantized matrix product: com.microsoft MatMulNBits, as written by
 // ONNX Runtime's matmul_nbits_quantizer (the Janus-Pro q4 / q4f16 language
 // models). The weights stay packed; kernels.QGemm dequantizes them per block
-// inside the product.
+// inside the product, and for decode-sized inputs (up to 4 rows) the kernel
+// sets' GEMV assembly reads the nibbles straight into the dot products.
 
 func init() {
 	regMS("MatMulNBits", nbMatMulNBitsFactory)
@@ -44,6 +47,9 @@ func nbMatMulNBitsFactory(n *graph.Node, _ int) (graph.Kernel, error) {
 	k := &nbKernel{K: K, N: N, bits: bits, bs: bs, int8A: acc == 4}
 	return k, nil
 }
+
+// qkQAPool recycles the int8 activations of accuracy_level 4 products.
+var qkQAPool = sync.Pool{New: func() any { return new(kernels.QuantizedA) }}
 
 type nbKernel struct {
 	K, N, bits, bs int
@@ -119,9 +125,10 @@ func (k *nbKernel) Run(ec *graph.ExecContext, in []*tensor.Tensor) ([]*tensor.Te
 	}
 	threads := nnThreads(ec)
 	if k.int8A && w.ZPF32 == nil && w.ZPF16 == nil && w.GIdx == nil {
-		var qa kernels.QuantizedA
-		kernels.QuantizeA(&qa, m, k.K, k.bs, af, k.K)
-		kernels.QGemmInt8(&qa, w, bf, c, k.N, threads)
+		qa := qkQAPool.Get().(*kernels.QuantizedA)
+		kernels.QuantizeA(qa, m, k.K, k.bs, af, k.K)
+		kernels.QGemmInt8(qa, w, bf, c, k.N, threads)
+		qkQAPool.Put(qa)
 	} else {
 		kernels.QGemm(m, af, k.K, w, bf, c, k.N, threads)
 	}
