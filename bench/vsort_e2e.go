@@ -17,6 +17,8 @@ const (
 	SDUNetDir        = "sd_turbo_unet_web_fp16"
 	SDVAEDir         = "sd_turbo_vae_decoder_web_fp16"
 	JanusLMQ4Dir     = "janus_pro_1b_language_model_q4"
+	JanusLMQ4F16Dir  = "janus_pro_1b_language_model_q4f16"
+	JanusLMFP32Dir   = "janus_pro_1b_language_model_plain"
 )
 
 // Names of the e2e cases.
@@ -151,11 +153,18 @@ func E2ECases(root string) (cases []*Case, notes []string) {
 	if sd != nil {
 		cases = append(cases, sd)
 	}
-	if p, err := e2ePart(root, JanusLMQ4Dir, JanusDecodeDims(JanusDecodePast)); err != nil {
-		notes = append(notes, fmt.Sprintf("skip %s: %v", E2EJanusName, err))
-	} else {
-		p.Name = E2EJanusName
-		p.Note = fmt.Sprintf("language model q4, one decode step, batch 2 (CFG), past %d", JanusDecodePast)
+	for _, v := range []struct{ dir, name, what string }{
+		{JanusLMQ4Dir, E2EJanusName, "q4"},
+		{JanusLMQ4F16Dir, "e2e/janus_lm_q4f16_decode_b2", "q4f16 (fp16 KV cache)"},
+		{JanusLMFP32Dir, "e2e/janus_lm_fp32_decode_b2", "fp32"},
+	} {
+		p, err := e2ePart(root, v.dir, JanusDecodeDims(JanusDecodePast))
+		if err != nil {
+			notes = append(notes, fmt.Sprintf("skip %s: %v", v.name, err))
+			continue
+		}
+		p.Name = v.name
+		p.Note = fmt.Sprintf("language model %s, one decode step, batch 2 (CFG), past %d; a 576-token image is ≈ 576 such steps", v.what, JanusDecodePast)
 		cases = append(cases, p)
 	}
 	return cases, notes

@@ -405,7 +405,7 @@ func TestE2ECases(t *testing.T) {
 	}
 	root := t.TempDir()
 	cases, notes := E2ECases(root)
-	if len(cases) != 0 || len(notes) != 2 {
+	if len(cases) != 0 || len(notes) != 4 {
 		t.Fatalf("empty folder: %d cases, notes %q", len(cases), notes)
 	}
 	link := func(src, name string) {
@@ -424,8 +424,10 @@ func TestE2ECases(t *testing.T) {
 	link("sd_turbo_tiny/unet/model.onnx", SDUNetDir)
 	link("sd_turbo_tiny/vae_decoder/model.onnx", SDVAEDir)
 	link("janus_pro_tiny/onnx/language_model_q4.onnx", JanusLMQ4Dir)
+	link("janus_pro_tiny/onnx/language_model_q4f16.onnx", JanusLMQ4F16Dir)
+	link("janus_pro_tiny/onnx/language_model.onnx", JanusLMFP32Dir)
 	cases, notes = E2ECases(root)
-	if len(cases) != 2 || len(notes) != 0 {
+	if len(cases) != 4 || len(notes) != 0 {
 		t.Fatalf("%d cases, notes %q", len(cases), notes)
 	}
 	sd, janus := cases[0], cases[1]
