@@ -23,9 +23,14 @@ const (
 
 // Names of the e2e cases.
 const (
-	E2ESDName    = "e2e/sd_turbo_web_fp16_total"
-	E2EJanusName = "e2e/janus_lm_q4_decode_b2"
+	E2ESDName         = "e2e/sd_turbo_web_fp16_total"
+	E2EJanusName      = "e2e/janus_lm_q4_decode_b2"
+	E2EJanusQ4F16Name = "e2e/janus_lm_q4f16_decode_b2"
+	E2EJanusFP32Name  = "e2e/janus_lm_fp32_decode_b2"
 )
+
+// E2ENames lists every e2e case name, for -list and -cases.
+var E2ENames = []string{E2ESDName, E2EJanusName, E2EJanusQ4F16Name, E2EJanusFP32Name}
 
 // SDTurboDims fixes the symbolic dims of the SD-Turbo graphs for one 512²
 // image (latent 64², 77 tokens).
@@ -155,8 +160,8 @@ func E2ECases(root string) (cases []*Case, notes []string) {
 	}
 	for _, v := range []struct{ dir, name, what string }{
 		{JanusLMQ4Dir, E2EJanusName, "q4"},
-		{JanusLMQ4F16Dir, "e2e/janus_lm_q4f16_decode_b2", "q4f16 (fp16 KV cache)"},
-		{JanusLMFP32Dir, "e2e/janus_lm_fp32_decode_b2", "fp32"},
+		{JanusLMQ4F16Dir, E2EJanusQ4F16Name, "q4f16 (fp16 KV cache)"},
+		{JanusLMFP32Dir, E2EJanusFP32Name, "fp32"},
 	} {
 		p, err := e2ePart(root, v.dir, JanusDecodeDims(JanusDecodePast))
 		if err != nil {

@@ -29,6 +29,7 @@ import (
 	"os/signal"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -71,7 +72,7 @@ func run() int {
 				fmt.Println(s.Name)
 			}
 		}
-		for _, n := range []string{bench.E2ESDName, bench.E2EJanusName} {
+		for _, n := range bench.E2ENames {
 			if match(n) {
 				fmt.Println(n, "(needs -fullsize)")
 			}
@@ -111,7 +112,7 @@ func run() int {
 			emit(s.Build())
 		}
 	}
-	if ctx.Err() == nil && (match(bench.E2ESDName) || match(bench.E2EJanusName)) {
+	if ctx.Err() == nil && slices.ContainsFunc(bench.E2ENames, match) {
 		if *fullsize == "" {
 			fmt.Fprintln(os.Stderr, "vsort: e2e cases skipped: no -fullsize DIR (full-size graphs made by cmd/fillweights)")
 		} else {
