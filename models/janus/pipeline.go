@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/txt2img/engine/graph"
+	"github.com/txt2img/engine/models/internal/request"
 	"github.com/txt2img/engine/onnx"
 	"github.com/txt2img/engine/tensor"
 )
@@ -512,13 +513,7 @@ func (p *Pipeline) Close() error {
 
 // CheckRequest validates prompt and size (0 means the model's size).
 func (p *Pipeline) CheckRequest(prompt string, width, height int) error {
-	if strings.TrimSpace(prompt) == "" {
-		return fmt.Errorf("%w: the prompt is empty", ErrUnsupported)
-	}
-	if (width != 0 && width != p.imageSize) || (height != 0 && height != p.imageSize) {
-		return fmt.Errorf("%w: size %dx%d; this model makes %dx%d images only", ErrUnsupported, width, height, p.imageSize, p.imageSize)
-	}
-	return nil
+	return request.Check(ErrUnsupported, prompt, width, height, p.imageSize)
 }
 
 // PromptText is the text-to-image prompt string: the folder's text_to_image

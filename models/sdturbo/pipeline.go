@@ -9,9 +9,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/txt2img/engine/graph"
+	"github.com/txt2img/engine/models/internal/request"
 	"github.com/txt2img/engine/onnx"
 	"github.com/txt2img/engine/tensor"
 )
@@ -179,13 +179,7 @@ func (p *Pipeline) Close() error {
 
 // CheckRequest validates prompt and size. Width/height 0 mean the model's size.
 func (p *Pipeline) CheckRequest(prompt string, width, height int) error {
-	if strings.TrimSpace(prompt) == "" {
-		return fmt.Errorf("%w: the prompt is empty", ErrUnsupported)
-	}
-	if (width != 0 && width != p.imageSize) || (height != 0 && height != p.imageSize) {
-		return fmt.Errorf("%w: size %dx%d; this model makes %dx%d images only", ErrUnsupported, width, height, p.imageSize, p.imageSize)
-	}
-	return nil
+	return request.Check(ErrUnsupported, prompt, width, height, p.imageSize)
 }
 
 // InputIDs tokenizes prompt into the 77-long id row: BOS, up to 75 content
