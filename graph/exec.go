@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -130,7 +131,7 @@ func newSession(g *Graph, opts Options, outerNames map[string]bool) (*Session, e
 	}
 	s := &Session{g: g, opts: opts, ids: map[string]int{}, subs: map[*Graph]*Session{}}
 	if opts.Profile {
-		s.prof = &Profile{ByOp: map[string]*OpStat{}}
+		s.prof = &Profile{ByOp: map[string]*OpStat{}, ByNode: map[string]*NodeStat{}}
 	}
 	id := func(name string) int {
 		if i, ok := s.ids[name]; ok {
@@ -480,7 +481,7 @@ func (s *Session) run(ctx context.Context, inputs []*tensor.Tensor, parent *scop
 			return nil, fmt.Errorf("graph: %s: %w", cn.n, err)
 		}
 		if s.prof != nil {
-			s.prof.add(cn.n.OpType, time.Since(t0))
+			s.prof.add(cn.n, in, time.Since(t0))
 		}
 		if len(outs) < countNonEmpty(cn.out) {
 			return nil, fmt.Errorf("graph: %s returned %d outputs, want %d", cn.n, len(outs), len(cn.out))
@@ -579,10 +580,22 @@ func (ec *ExecContext) RunGraph(g *Graph, inputs []*tensor.Tensor) ([]*tensor.Te
 	return sub.run(ec.Ctx, inputs, ec.sc)
 }
 
-// Profile is time spent per op type across runs.
+// Profile is time spent per op type, and per node and input shapes, across
+// runs.
 type Profile struct {
-	mu   sync.Mutex
-	ByOp map[string]*OpStat
+	mu     sync.Mutex
+	ByOp   map[string]*OpStat
+	ByNode map[string]*NodeStat
+}
+
+// NodeStat is the accumulated time of one node with one set of input
+// shapes.
+type NodeStat struct {
+	Node   string // node name (or "#index" when unnamed)
+	Op     string
+	Shapes string // input shapes, e.g. "[1 512 64 64] [512 512 3 3]"
+	Calls  int
+	Total  time.Duration
 }
 
 // OpStat is the accumulated time and call count of one op type.
@@ -592,8 +605,33 @@ type OpStat struct {
 	Total time.Duration
 }
 
-func (p *Profile) add(op string, d time.Duration) {
+func (p *Profile) add(n *Node, in []*tensor.Tensor, d time.Duration) {
+	op := n.OpType
+	var b strings.Builder
+	for i, t := range in {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if t == nil {
+			b.WriteString("-")
+			continue
+		}
+		fmt.Fprint(&b, t.Shape())
+	}
+	shapes := b.String()
+	name := n.Name
+	if name == "" {
+		name = op
+	}
+	key := name + "\x00" + shapes
 	p.mu.Lock()
+	ns := p.ByNode[key]
+	if ns == nil {
+		ns = &NodeStat{Node: name, Op: op, Shapes: shapes}
+		p.ByNode[key] = ns
+	}
+	ns.Calls++
+	ns.Total += d
 	st := p.ByOp[op]
 	if st == nil {
 		st = &OpStat{Op: op}
@@ -619,11 +657,33 @@ func (s *Session) Profile() []OpStat {
 	return out
 }
 
+// NodeProfile returns the per-node timings (node, op and input shapes),
+// slowest first (nil unless Options.Profile).
+func (s *Session) NodeProfile() []NodeStat {
+	if s.prof == nil {
+		return nil
+	}
+	s.prof.mu.Lock()
+	defer s.prof.mu.Unlock()
+	var out []NodeStat
+	for _, st := range s.prof.ByNode {
+		out = append(out, *st)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Total != out[j].Total {
+			return out[i].Total > out[j].Total
+		}
+		return out[i].Node < out[j].Node
+	})
+	return out
+}
+
 // ResetProfile clears the timings.
 func (s *Session) ResetProfile() {
 	if s.prof != nil {
 		s.prof.mu.Lock()
 		s.prof.ByOp = map[string]*OpStat{}
+		s.prof.ByNode = map[string]*NodeStat{}
 		s.prof.mu.Unlock()
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"runtime/pprof"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -42,7 +43,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	atol := fs.Float64("atol", 1e-7, "absolute tolerance")
 	outDir := fs.String("out", "", "write outputs as output_N.pb TensorProto files into this folder")
 	bench := fs.Int("bench", 0, "after one warm-up run, time N runs and print min/median")
+	cpuprofile := fs.String("cpuprofile", "", "write a Go CPU profile of the -bench runs to this file")
 	profile := fs.Bool("profile", false, "print time per op type")
+	profileNodes := fs.Int("profile-nodes", 0, "with -profile, also print the N slowest nodes with their input shapes")
 	threads := fs.Int("threads", 0, "worker threads (0: GOMAXPROCS)")
 	disable := fs.String("disable-passes", "", "comma-separated graph passes to skip (\"all\" for none)")
 	verbose := fs.Bool("v", false, "print the model summary and kernel set")
@@ -136,6 +139,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if *bench > 0 {
 		sess.ResetProfile()
+		if *cpuprofile != "" {
+			f, err := os.Create(*cpuprofile)
+			if err != nil {
+				return fail(err)
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				f.Close()
+				return fail(err)
+			}
+			defer func() {
+				pprof.StopCPUProfile()
+				f.Close()
+			}()
+		}
 		times := make([]time.Duration, 0, *bench)
 		for i := 0; i < *bench; i++ {
 			t := time.Now()
@@ -161,6 +178,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 				pct = 100 * float64(st.Total) / float64(total)
 			}
 			fmt.Fprintf(stdout, "  %-28s %6d calls %12v %5.1f%%\n", st.Op, st.Calls, st.Total.Round(time.Microsecond), pct)
+		}
+		if *profileNodes > 0 {
+			nodes := sess.NodeProfile()
+			fmt.Fprintf(stdout, "slowest nodes:\n")
+			for i, st := range nodes {
+				if i == *profileNodes {
+					break
+				}
+				pct := 0.0
+				if total > 0 {
+					pct = 100 * float64(st.Total) / float64(total)
+				}
+				fmt.Fprintf(stdout, "  %12v %5.1f%% %4dx %-16s %s  %s\n", st.Total.Round(time.Microsecond), pct, st.Calls, st.Op, st.Node, st.Shapes)
+			}
 		}
 	}
 	return status
