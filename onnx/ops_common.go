@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/txt2img/engine/graph"
+	"github.com/txt2img/engine/kernels"
 	"github.com/txt2img/engine/tensor"
 )
 
@@ -166,6 +167,12 @@ func toF32(t *tensor.Tensor) []float32 {
 	if t.DType() == tensor.Float {
 		return t.F32()
 	}
+	if t.DType() == tensor.Float16 && t.Contiguous() {
+		src := tensor.View[uint16](t)
+		out := make([]float32, len(src))
+		kernels.F16ToF32(out, src)
+		return out
+	}
 	return t.Float32s()
 }
 
@@ -176,10 +183,7 @@ func fromF32(dt tensor.DType, shape []int, v []float32) *tensor.Tensor {
 		return tensor.FromSlice(tensor.Float, shape, v)
 	case tensor.Float16:
 		t := tensor.New(tensor.Float16, shape...)
-		d := tensor.View[uint16](t)
-		for i, x := range v {
-			d[i] = tensor.F32ToF16(x)
-		}
+		kernels.F32ToF16(tensor.View[uint16](t), v)
 		return t
 	case tensor.BFloat16:
 		t := tensor.New(tensor.BFloat16, shape...)

@@ -476,9 +476,7 @@ func nnWiden(dst []float32, t *tensor.Tensor, off int) {
 	case tensor.Float:
 		copy(dst, t.F32()[off:])
 	case tensor.Float16:
-		for i, h := range tensor.View[uint16](t)[off : off+len(dst)] {
-			dst[i] = tensor.F16ToF32(h)
-		}
+		kernels.F16ToF32(dst, tensor.View[uint16](t)[off:off+len(dst)])
 	case tensor.BFloat16:
 		for i, h := range tensor.View[uint16](t)[off : off+len(dst)] {
 			dst[i] = tensor.BF16ToF32(h)
@@ -496,10 +494,7 @@ func nnNarrow(t *tensor.Tensor, off int, src []float32) {
 	case tensor.Float:
 		copy(t.F32()[off:], src)
 	case tensor.Float16:
-		d := tensor.View[uint16](t)[off : off+len(src)]
-		for i, v := range src {
-			d[i] = tensor.F32ToF16(v)
-		}
+		kernels.F32ToF16(tensor.View[uint16](t)[off:off+len(src)], src)
 	case tensor.BFloat16:
 		d := tensor.View[uint16](t)[off : off+len(src)]
 		for i, v := range src {

@@ -82,10 +82,7 @@ func fzStore(t *tensor.Tensor, off int, src []float32) {
 	case tensor.Float:
 		copy(t.F32()[off:off+len(src)], src)
 	case tensor.Float16:
-		d := tensor.View[uint16](t)[off : off+len(src)]
-		for i, v := range src {
-			d[i] = tensor.F32ToF16(v)
-		}
+		kernels.F32ToF16(tensor.View[uint16](t)[off:off+len(src)], src)
 	case tensor.BFloat16:
 		d := tensor.View[uint16](t)[off : off+len(src)]
 		for i, v := range src {
