@@ -12,6 +12,10 @@ const (
 	errNoData    = "kernels: Gemm operand has no data"
 	errBadKC     = "kernels: micro-kernel needs kc >= 1"
 	errShortConv = "kernels: float16 conversion destination too short"
+	errShortBias = "kernels: insufficient length of the GEMM bias"
+	errShortAdd  = "kernels: insufficient length of the GEMM addend"
+	errBadAct    = "kernels: unknown epilogue activation"
+	errPackedK   = "kernels: packed B has a different k"
 
 	errConvShape     = "kernels: convolution shape does not match the filter"
 	errConvShortW    = "kernels: insufficient length of the convolution filter"

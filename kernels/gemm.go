@@ -23,6 +23,9 @@ type gemmImpl struct {
 	// order, then c[i*ldc+j] = alpha*acc[i][j] (add false) or
 	// c[i*ldc+j] += alpha*acc[i][j] (add true) for the full mr x nr tile.
 	kern func(kc int, a, b, c []float32, ldc int, add bool, alpha float32)
+	// kernH is kern with the B sliver stored as float16 bits, each value
+	// widened exactly before it is used (prepacked fp16 weights).
+	kernH func(kc int, a []float32, b []uint16, c []float32, ldc int, add bool, alpha float32)
 }
 
 // Operand is one matrix operand of Gemm, stored as float32 (F32) or as
@@ -36,6 +39,35 @@ type Operand struct {
 	LD    int
 	Trans bool
 }
+
+// Activation is an elementwise function an Epilogue applies last.
+type Activation uint8
+
+// Activations of an Epilogue.
+const (
+	ActNone Activation = iota
+	ActReLU            // max(x, 0)
+	ActSiLU            // x·sigmoid(x)
+	ActGELU            // exact GELU 0.5·x·(1+erf(x/√2))
+)
+
+// Epilogue is the work GemmEpilogue and GemmPacked do on each tile of C
+// right after its last product, while it is in cache:
+//
+//	c[i,j] = Act(alpha·(A·B)[i,j] + beta·c[i,j] + Bias[j] + Add[idx(i,j)])
+//
+// where idx(i,j) is the element's index in c (i*ldc+j, or j*ldc+i with
+// TransC). Nil Bias or Add are skipped. TransC stores C transposed: c is
+// n x m with row stride ldc >= m, so a product of pixels × channels lands
+// in a channels-first image.
+type Epilogue struct {
+	Bias   []float32
+	Add    []float32
+	Act    Activation
+	TransC bool
+}
+
+func (e *Epilogue) active() bool { return e.Bias != nil || e.Add != nil || e.Act != ActNone }
 
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major float32
 // matrices, where op(A) is m x k (A is k x m with lda >= m when transA) and
@@ -70,43 +102,87 @@ func checkOperand(o Operand, r, q int, short, badLd string) {
 // set, so results are bit-identical for every thread count but may differ in
 // the last bits between sets.
 func Gemm(m, n, k int, alpha float32, a, b Operand, beta float32, c []float32, ldc int, threads int) {
+	gemmDrive(active.Load(), m, n, k, alpha, a, b, nil, beta, c, ldc, Epilogue{}, threads)
+}
+
+// GemmEpilogue is Gemm followed by epi (see Epilogue), applied per tile as
+// the product finishes.
+func GemmEpilogue(m, n, k int, alpha float32, a, b Operand, beta float32, c []float32, ldc int, epi Epilogue, threads int) {
+	gemmDrive(active.Load(), m, n, k, alpha, a, b, nil, beta, c, ldc, epi, threads)
+}
+
+// gemmCheckEpi panics unless epi fits an m x n C with row stride ldc.
+func gemmCheckEpi(m, n int, c []float32, ldc int, epi *Epilogue) {
+	rows, cols := m, n
+	if epi.TransC {
+		rows, cols = n, m
+	}
+	if ldc < cols {
+		panic(errBadLdC)
+	}
+	if len(c) < (rows-1)*ldc+cols {
+		panic(errShortC)
+	}
+	if epi.Bias != nil && len(epi.Bias) < n {
+		panic(errShortBias)
+	}
+	if epi.Add != nil && len(epi.Add) < (rows-1)*ldc+cols {
+		panic(errShortAdd)
+	}
+	if epi.Act > ActGELU {
+		panic(errBadAct)
+	}
+}
+
+// gemmDrive is the blocked GEMM of set s: B comes from b (packed per call)
+// or, when pb is not nil, from its prepacked panels (then b is unused).
+func gemmDrive(s *Set, m, n, k int, alpha float32, a, b Operand, pb *PackedB, beta float32, c []float32, ldc int, epi Epilogue, threads int) {
 	if m <= 0 || n <= 0 {
 		return
 	}
-	if ldc < n {
-		panic(errBadLdC)
-	}
-	if len(c) < (m-1)*ldc+n {
-		panic(errShortC)
-	}
+	gemmCheckEpi(m, n, c, ldc, &epi)
 	if threads < 1 {
 		threads = 1
 	}
 	if k <= 0 || alpha == 0 {
-		nnScaleC(m, n, beta, c, ldc)
+		gemmNoProduct(s, m, n, beta, c, ldc, &epi)
 		return
 	}
-	if a.F32 == nil && a.F16 == nil || b.F32 == nil && b.F16 == nil {
+	if a.F32 == nil && a.F16 == nil || pb == nil && b.F32 == nil && b.F16 == nil {
 		panic(errNoData)
 	}
 	checkOperand(a, m, k, errShortA, errBadLdA)
-	checkOperand(b, k, n, errShortB, errBadLdB)
+	if pb == nil {
+		checkOperand(b, k, n, errShortB, errBadLdB)
+	}
 	// Work is split into tasks; small problems use fewer goroutines.
 	if w := (m*n*k)/(1<<15) + 1; threads > w {
 		threads = w
 	}
-	s := active.Load()
 	g := &s.gemm
 	mr, nr := g.mr, g.nr
+	epiOn := epi.active()
+	tc := epi.TransC
+	// cIdx is the index of C element (i, j).
+	cIdx := func(i, j int) int {
+		if tc {
+			return j*ldc + i
+		}
+		return i*ldc + j
+	}
 
 	mBlocks := (m + g.mc - 1) / g.mc
 	kcMax := min(k, g.kc)
 	aPack := nnGetBuf(((m + mr - 1) / mr) * mr * kcMax)
 	defer nnPutBuf(aPack)
-	ncMax := min(n, g.nc)
-	bPack := nnGetBuf(((ncMax + nr - 1) / nr) * nr * kcMax)
-	defer nnPutBuf(bPack)
-	ap, bp := *aPack, *bPack
+	ap := *aPack
+	var bp []float32
+	if pb == nil {
+		ncMax := min(n, g.nc)
+		bPack := nnGetBuf(((ncMax + nr - 1) / nr) * nr * kcMax)
+		defer nnPutBuf(bPack)
+		bp = *bPack
+	}
 
 	// The loop state lives outside the loops and the two task functions are
 	// built once, so a call allocates the same few closures however many
@@ -114,7 +190,7 @@ func Gemm(m, n, k int, alpha float32, a, b Operand, beta float32, c []float32, l
 	var (
 		jc, nc, nSlivers, nGroups, slPerGroup int
 		pc, kc, aSl, packTasks                int
-		first                                 bool
+		first, last                           bool
 	)
 	// Tasks per k block are mBlocks·nGroups ≤ mBlocks + 2·threads.
 	edgeBuf := nnGetBuf((mBlocks + 2*threads + 1) * maxMR * maxNR)
@@ -141,9 +217,8 @@ func Gemm(m, n, k int, alpha float32, a, b Operand, beta float32, c []float32, l
 			c0 := jc + j0*nr
 			c1 := min(n, jc+j1*nr)
 			for i := i0; i < i0+mc; i++ {
-				row := c[i*ldc+c0 : i*ldc+c1]
-				for j := range row {
-					row[j] *= beta
+				for j := c0; j < c1; j++ {
+					c[cIdx(i, j)] *= beta
 				}
 			}
 		}
@@ -151,29 +226,76 @@ func Gemm(m, n, k int, alpha float32, a, b Operand, beta float32, c []float32, l
 		// call (a local array would escape through g.kern and be allocated
 		// per task).
 		tmp := edge[t*maxMR*maxNR : (t+1)*maxMR*maxNR]
+		ncp := (nc + nr - 1) / nr * nr
 		for js := j0; js < j1; js++ {
-			bs := bp[js*nr*kc : (js+1)*nr*kc]
+			var bs []float32
+			var bh []uint16
+			switch {
+			case pb == nil:
+				bs = bp[js*nr*kc : (js+1)*nr*kc]
+			case pb.f16 != nil:
+				o := jc*k + pc*ncp + js*nr*kc
+				bh = pb.f16[o : o+nr*kc]
+			default:
+				o := jc*k + pc*ncp + js*nr*kc
+				bs = pb.f32[o : o+nr*kc]
+			}
 			col := jc + js*nr
 			cn := min(nr, n-col)
 			for ir := 0; ir < mc; ir += mr {
 				row := i0 + ir
 				as := ap[(row/mr)*mr*kc : (row/mr+1)*mr*kc]
 				cm := min(mr, m-row)
-				if cm == mr && cn == nr {
-					g.kern(kc, as, bs, c[row*ldc+col:], ldc, add, alpha)
+				if cm == mr && cn == nr && !tc {
+					dst := c[row*ldc+col:]
+					if bh != nil {
+						g.kernH(kc, as, bh, dst, ldc, add, alpha)
+					} else {
+						g.kern(kc, as, bs, dst, ldc, add, alpha)
+					}
+					if last && epiOn {
+						for i := 0; i < mr; i++ {
+							o := (row+i)*ldc + col
+							gemmEpiRow(s, &epi, c[o:o+nr], col, o)
+						}
+					}
 					continue
 				}
-				// Edge tile: compute into tmp, then merge.
-				g.kern(kc, as, bs, tmp[:], nr, false, alpha)
+				// Edge or transposed tile: compute into tmp, then merge.
+				if bh != nil {
+					g.kernH(kc, as, bh, tmp, nr, false, alpha)
+				} else {
+					g.kern(kc, as, bs, tmp, nr, false, alpha)
+				}
 				for i := 0; i < cm; i++ {
-					dst := c[(row+i)*ldc+col : (row+i)*ldc+col+cn]
 					src := tmp[i*nr : i*nr+cn]
-					if add {
-						for j, v := range src {
-							dst[j] += v
+					if !tc {
+						o := (row+i)*ldc + col
+						dst := c[o : o+cn]
+						if add {
+							for j, v := range src {
+								dst[j] += v
+							}
+						} else {
+							copy(dst, src)
 						}
-					} else {
-						copy(dst, src)
+						if last && epiOn {
+							gemmEpiRow(s, &epi, dst, col, o)
+						}
+						continue
+					}
+					// Transposed: element (row+i, col+j) at (col+j)*ldc+row+i.
+					o := col*ldc + row + i
+					if add {
+						for j := range src {
+							src[j] += c[o+j*ldc]
+						}
+					}
+					if last && epiOn {
+						gemmEpiStrided(s, &epi, src, col, o, ldc)
+					}
+					for j, v := range src {
+						c[o+j*ldc] = v
 					}
 				}
 			}
@@ -194,14 +316,91 @@ func Gemm(m, n, k int, alpha float32, a, b Operand, beta float32, c []float32, l
 		for pc = 0; pc < k; pc += g.kc {
 			kc = min(g.kc, k-pc)
 			first = pc == 0
-			// Phase 1: pack A (all rows, this k block) and B (this panel).
+			last = pc+kc >= k
+			// Phase 1: pack A (all rows, this k block) and B (this panel,
+			// unless prepacked).
 			aSl = (m + mr - 1) / mr
-			packTasks = aSl + nSlivers
+			packTasks = aSl
+			if pb == nil {
+				packTasks += nSlivers
+			}
 			nnParallel(threads, (packTasks+7)/8, packTask)
 			// Phase 2: compute; each task owns an mc x (group of slivers)
 			// tile of C.
 			nnParallel(threads, mBlocks*nGroups, computeTask)
 		}
+	}
+}
+
+// gemmEpiRow applies the epilogue to a run of C (not transposed): dst holds
+// columns col.. of one row, starting at index o of C.
+func gemmEpiRow(s *Set, e *Epilogue, dst []float32, col, o int) {
+	if e.Bias != nil {
+		for j, b := range e.Bias[col : col+len(dst)] {
+			dst[j] += b
+		}
+	}
+	if e.Add != nil {
+		for j, v := range e.Add[o : o+len(dst)] {
+			dst[j] += v
+		}
+	}
+	gemmAct(s, e.Act, dst)
+}
+
+// gemmEpiStrided applies the epilogue to v, the values of columns col.. of
+// one row of a transposed C whose first element is at index o (stride ld).
+func gemmEpiStrided(s *Set, e *Epilogue, v []float32, col, o, ld int) {
+	if e.Bias != nil {
+		for j, b := range e.Bias[col : col+len(v)] {
+			v[j] += b
+		}
+	}
+	if e.Add != nil {
+		for j := range v {
+			v[j] += e.Add[o+j*ld]
+		}
+	}
+	gemmAct(s, e.Act, v)
+}
+
+// gemmAct applies act to x in place with the set's vector kernels.
+func gemmAct(s *Set, act Activation, x []float32) {
+	switch act {
+	case ActReLU:
+		for j, v := range x {
+			x[j] = max(v, 0)
+		}
+	case ActSiLU:
+		s.nk.silu(x, x)
+	case ActGELU:
+		s.nk.gelu(x, x)
+	}
+}
+
+// gemmNoProduct handles k == 0 or alpha == 0: C = beta*C, then the epilogue.
+func gemmNoProduct(s *Set, m, n int, beta float32, c []float32, ldc int, epi *Epilogue) {
+	rows, cols := m, n
+	if epi.TransC {
+		rows, cols = n, m
+	}
+	nnScaleC(rows, cols, beta, c, ldc)
+	if !epi.active() {
+		return
+	}
+	for i := 0; i < m; i++ {
+		if epi.TransC {
+			v := make([]float32, n)
+			for j := range v {
+				v[j] = c[j*ldc+i]
+			}
+			gemmEpiStrided(s, epi, v, 0, i, ldc)
+			for j, x := range v {
+				c[j*ldc+i] = x
+			}
+			continue
+		}
+		gemmEpiRow(s, epi, c[i*ldc:i*ldc+n], 0, i*ldc)
 	}
 }
 

@@ -23,3 +23,10 @@ func sgemmKernel6x16AVX2(kc int, a, b, c *float32, ldc int, add bool, alpha floa
 //
 //go:noescape
 func h2fF16C(dst *float32, src *uint16, n int)
+
+// sgemmKernel6x16AVX2H is sgemmKernel6x16AVX2 with B packed as float16 bits
+// (kc groups of 16), each value widened exactly (VCVTPH2PS) before its FMA:
+// the same operations as sgemmKernel6x16AVX2 on the widened panel.
+//
+//go:noescape
+func sgemmKernel6x16AVX2H(kc int, a *float32, b *uint16, c *float32, ldc int, add bool, alpha float32)

@@ -17,3 +17,10 @@ package kernels
 //
 //go:noescape
 func sgemmKernel12x32AVX512(kc int, a, b, c *float32, ldc int, add bool, alpha float32)
+
+// sgemmKernel12x32AVX512H is sgemmKernel12x32AVX512 with B packed as float16
+// bits (kc groups of 32), each value widened exactly (VCVTPH2PS) before its
+// FMA.
+//
+//go:noescape
+func sgemmKernel12x32AVX512H(kc int, a *float32, b *uint16, c *float32, ldc int, add bool, alpha float32)

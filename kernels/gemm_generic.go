@@ -5,7 +5,7 @@ import "github.com/x448/float16"
 // gemmGeneric is the pure-Go GEMM used by the generic set. Its 2x4 tile keeps
 // all eight accumulators, four B and two A values in the 15 float registers Go
 // uses on amd64 (a 4x4 tile spills and runs at less than half the speed).
-var gemmGeneric = gemmImpl{mr: 2, nr: 4, mc: 64, kc: 256, nc: 4096, kern: sgemmKernel2x4Generic}
+var gemmGeneric = gemmImpl{mr: 2, nr: 4, mc: 64, kc: 256, nc: 4096, kern: sgemmKernel2x4Generic, kernH: sgemmKernel2x4GenericH}
 
 // sgemmTileGeneric is the reference micro-kernel for any mr x nr tile (the
 // pure-Go twin of every assembly micro-kernel):
@@ -28,6 +28,50 @@ func sgemmTileGeneric(mr, nr, kc int, a, b, c []float32, ldc int, add bool, alph
 		}
 	}
 	storeTile(mr, nr, acc[:], c, ldc, add, alpha)
+}
+
+// sgemmTileGenericH is sgemmTileGeneric with B given as float16 bits, each
+// value widened exactly first (the pure-Go twin of every fp16-B
+// micro-kernel).
+func sgemmTileGenericH(mr, nr, kc int, a []float32, b []uint16, c []float32, ldc int, add bool, alpha float32) {
+	checkTileH(mr, nr, kc, a, b, c, ldc)
+	bf := make([]float32, kc*nr)
+	h2fGeneric(bf, b[:kc*nr])
+	sgemmTileGeneric(mr, nr, kc, a, bf, c, ldc, add, alpha)
+}
+
+// sgemmKernel2x4GenericH is sgemmKernel2x4Generic on the widened float16 B
+// sliver (the same operations in the same order).
+func sgemmKernel2x4GenericH(kc int, a []float32, b []uint16, c []float32, ldc int, add bool, alpha float32) {
+	checkTileH(2, 4, kc, a, b, c, ldc)
+	var buf [4 * 256]float32
+	var bf []float32
+	if kc*4 <= len(buf) {
+		bf = buf[:kc*4]
+	} else {
+		bf = make([]float32, kc*4)
+	}
+	h2fGeneric(bf, b[:kc*4])
+	sgemmKernel2x4Generic(kc, a, bf, c, ldc, add, alpha)
+}
+
+// checkTileH is checkTile for a float16 B sliver.
+func checkTileH(mr, nr, kc int, a []float32, b []uint16, c []float32, ldc int) {
+	if kc < 1 {
+		panic(errBadKC)
+	}
+	if len(a) < kc*mr {
+		panic(errShortA)
+	}
+	if len(b) < kc*nr {
+		panic(errShortB)
+	}
+	if ldc < nr {
+		panic(errBadLdC)
+	}
+	if len(c) < (mr-1)*ldc+nr {
+		panic(errShortC)
+	}
 }
 
 // checkTile panics unless the operands of an mr x nr micro-kernel call are
