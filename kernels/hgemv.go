@@ -22,9 +22,9 @@ const hgMaxChunk = 1024
 // HGemv computes C = A·B for small m (token decode: one row per sequence,
 // batch 1-2 with or without guidance), where A is m x k float32 (row
 // stride lda) and B is k x n float16 bits (row stride ldb) read in place:
-// the weights are widened in registers (F16C on amd64) inside the product,
-// so each weight byte is read once per row pair and the product runs near
-// memory bandwidth. C is m x n with row stride ldc. Rows are processed in
+// the weights are widened in registers (F16C on amd64, FCVTL on arm64)
+// inside the product, so each weight byte is read once per row pair and the
+// product runs near memory bandwidth. C is m x n with row stride ldc. Rows are processed in
 // pairs (m > 2 reads B once per pair; use Gemm for large m). Work is split
 // over n in chunks of a multiple of 8 columns (sized for the thread count);
 // every element is reduced by one goroutine in k order with the same

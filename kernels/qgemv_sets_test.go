@@ -113,7 +113,9 @@ func TestQGemvI8Kernel(t *testing.T) {
 }
 
 // TestQGemvF32Kernel cross-checks every float kernel against qkF32Generic
-// (within float32 rounding: the kernels fuse multiply-adds).
+// (within float32 rounding: the kernels fuse multiply-adds), with guard
+// bands around the output, NaN scales and zero points past the job's data
+// and read-only inputs.
 func TestQGemvF32Kernel(t *testing.T) {
 	r := rand.New(rand.NewSource(12))
 	ks := qkSetsWith(func(s *Set) bool { return s.qk.f32 != nil })
@@ -122,8 +124,8 @@ func TestQGemvF32Kernel(t *testing.T) {
 	}
 	for _, s := range ks {
 		for _, cols := range []int{1, 2, 7, 9} {
-			for _, nb := range []int{1, 3} {
-				for _, sub := range []int{1, 2} {
+			for _, nb := range []int{1, 2, 3} {
+				for _, sub := range []int{1, 2, 4} {
 					for m := 1; m <= 4; m++ {
 						for zpMode := qkZPNone; zpMode <= qkZPF16; zpMode++ {
 							f16 := (m+zpMode+cols)%2 == 0
@@ -135,26 +137,33 @@ func TestQGemvF32Kernel(t *testing.T) {
 							r.Read(j.w)
 							j.a, j.asum = make([]float32, nb*sub*32*m), make([]float32, nb*8*m)
 							qkPrepF32(m, a, k, k, nb, sub, j.a, j.asum)
+							// Values past the job's data are NaN: a kernel that
+							// lets them into the result fails.
+							extra := 1 + r.Intn(4)
 							if f16 {
-								j.wsF16 = make([]uint16, cols*nb)
+								j.wsF16 = make([]uint16, cols*nb+extra)
 								for i := range j.wsF16 {
 									j.wsF16[i] = f16bits(r.Float32()*0.1 + 0.001)
 								}
+								j.wsF16[cols*nb] = 0x7e00
 							} else {
-								j.wsF32 = nnRand(r, cols*nb)
+								j.wsF32 = nnRand(r, cols*nb+extra)
+								j.wsF32[cols*nb] = float32(math.NaN())
 							}
 							switch zpMode {
 							case qkZPCodes:
-								j.zrow = (nb*4 + 7) / 8
+								j.zrow = (nb*4+7)/8 + r.Intn(2)
 								j.zpCodes = make([]byte, cols*j.zrow)
 								r.Read(j.zpCodes)
 							case qkZPF32:
-								j.zpF32 = nnRand(r, cols*nb)
+								j.zpF32 = nnRand(r, cols*nb+extra)
+								j.zpF32[cols*nb] = float32(math.NaN())
 							case qkZPF16:
-								j.zpF16 = make([]uint16, cols*nb)
+								j.zpF16 = make([]uint16, cols*nb+extra)
 								for i := range j.zpF16 {
 									j.zpF16[i] = f16bits(r.Float32() * 15)
 								}
+								j.zpF16[cols*nb] = 0x7e00
 							}
 							off, ldc := r.Intn(4), cols+r.Intn(3)
 							n := (m-1)*ldc + cols
@@ -164,14 +173,19 @@ func TestQGemvF32Kernel(t *testing.T) {
 							wj := j
 							wj.c, wj.ldc = want, ldc
 							qkF32Generic(wj)
+							wsave, asave := append([]byte(nil), j.w...), append([]float32(nil), j.a...)
 							j.c, j.ldc = payload, ldc
 							s.qk.f32(j)
 							checkGuards(t, name, buf, off, n, fill, cols, ldc)
 							for i := range want {
-								if d := math.Abs(float64(payload[i] - want[i])); d > 1e-4*(1+math.Abs(float64(want[i]))) {
+								if d := math.Abs(float64(payload[i] - want[i])); !(d <= 1e-4*(1+math.Abs(float64(want[i])))) {
 									t.Fatalf("%s: c[%d] = %g, generic %g", name, i, payload[i], want[i])
 								}
 							}
+							if string(wsave) != string(j.w) {
+								t.Fatalf("%s: weights modified", name)
+							}
+							checkUnchanged(t, name, j.a, asave)
 						}
 					}
 				}

@@ -1,0 +1,376 @@
+//go:build !noasm && !purego && gc
+
+// Hand-written NEON kernels of the float paths of the 4-bit GEMV
+// (qkF32Job) and of the fp16-weight GEMV (hgJob); see qgemv_arm64.go.
+
+#include "textflag.h"
+
+// func qkF32NEON(p *qkF32Args)
+// One column at a time. Per 32-code sub-block, a 16-byte load of the codes
+// is split into low (VAND) and high (VUSHR) nibbles, widened with
+// VUXTL/VUXTL2 to 32 bits and converted with SCVTF (WORD-encoded, as are
+// FCVTL/FADD/FADDP: the Go assembler lacks the vector forms): V16-V19 =
+// low nibbles of bytes 0-3, 4-7, 8-11, 12-15, V20-V23 the high ones. Each
+// 8-lane sum of qkF32Job is a pair of 4-lane vectors: per row, t (V8+2r,
+// V9+2r) += code*a with VFMLA in the order of qkF32Generic (codes 2l, 2l+1,
+// 16+2l, 17+2l for lane l); per block t -= zp*asum (VFMLS) and acc (V2r,
+// V2r+1) += t*scale (VFMLA). V24-V27 activations / temporaries, V28 the
+// byte mask 15, V29 scale, V30 zero point, V31 = 8.0. R1 codes and R2
+// scales run on through the columns, R3 zero points of the column, R4
+// activations, R5 asum, R6 = b, R7 sub-blocks left, R8 = &c[0][n], R9 =
+// ldc bytes, R10 = m, R11 = nb, R13 = zpMode, R14 = wsF16.
+TEXT ·qkF32NEON(SB), NOSPLIT, $0-8
+	MOVD p+0(FP), R0
+	MOVD 0(R0), R1
+	MOVD 72(R0), R2
+	MOVD 88(R0), R3
+	MOVD 112(R0), R8
+	MOVD 120(R0), R9
+	LSL $2, R9, R9
+	MOVD 48(R0), R10
+	MOVD 16(R0), R11
+	MOVD 96(R0), R13
+	MOVD 80(R0), R14
+	VMOVI $15, V28.B16
+	MOVW $0x41000000, R12   // 8.0
+	VDUP R12, V31.S4
+col:
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD 32(R0), R4
+	MOVD 56(R0), R5
+	MOVD $0, R6
+block:
+	VEOR V8.B16, V8.B16, V8.B16
+	VEOR V9.B16, V9.B16, V9.B16
+	VEOR V10.B16, V10.B16, V10.B16
+	VEOR V11.B16, V11.B16, V11.B16
+	VEOR V12.B16, V12.B16, V12.B16
+	VEOR V13.B16, V13.B16, V13.B16
+	VEOR V14.B16, V14.B16, V14.B16
+	VEOR V15.B16, V15.B16, V15.B16
+	MOVD 24(R0), R7
+sub:
+	VLD1.P 16(R1), [V24.B16]
+	VAND V28.B16, V24.B16, V25.B16
+	VUSHR $4, V24.B16, V24.B16
+	VUXTL V25.B8, V26.H8
+	VUXTL2 V25.B16, V27.H8
+	VUXTL V26.H4, V16.S4
+	VUXTL2 V26.H8, V17.S4
+	VUXTL V27.H4, V18.S4
+	VUXTL2 V27.H8, V19.S4
+	VUXTL V24.B8, V26.H8
+	VUXTL2 V24.B16, V27.H8
+	VUXTL V26.H4, V20.S4
+	VUXTL2 V26.H8, V21.S4
+	VUXTL V27.H4, V22.S4
+	VUXTL2 V27.H8, V23.S4
+	WORD $0x4e21da10 // SCVTF V16.S4, V16.S4
+	WORD $0x4e21da31 // SCVTF V17.S4, V17.S4
+	WORD $0x4e21da52 // SCVTF V18.S4, V18.S4
+	WORD $0x4e21da73 // SCVTF V19.S4, V19.S4
+	WORD $0x4e21da94 // SCVTF V20.S4, V20.S4
+	WORD $0x4e21dab5 // SCVTF V21.S4, V21.S4
+	WORD $0x4e21dad6 // SCVTF V22.S4, V22.S4
+	WORD $0x4e21daf7 // SCVTF V23.S4, V23.S4
+	// row 0
+	VLD1.P 64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VFMLA V16.S4, V24.S4, V8.S4
+	VFMLA V17.S4, V25.S4, V9.S4
+	VFMLA V20.S4, V26.S4, V8.S4
+	VFMLA V21.S4, V27.S4, V9.S4
+	VLD1.P 64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VFMLA V18.S4, V24.S4, V8.S4
+	VFMLA V19.S4, V25.S4, V9.S4
+	VFMLA V22.S4, V26.S4, V8.S4
+	VFMLA V23.S4, V27.S4, V9.S4
+	CMP $2, R10
+	BLT subnext
+	// row 1
+	VLD1.P 64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VFMLA V16.S4, V24.S4, V10.S4
+	VFMLA V17.S4, V25.S4, V11.S4
+	VFMLA V20.S4, V26.S4, V10.S4
+	VFMLA V21.S4, V27.S4, V11.S4
+	VLD1.P 64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VFMLA V18.S4, V24.S4, V10.S4
+	VFMLA V19.S4, V25.S4, V11.S4
+	VFMLA V22.S4, V26.S4, V10.S4
+	VFMLA V23.S4, V27.S4, V11.S4
+	CMP $3, R10
+	BLT subnext
+	// row 2
+	VLD1.P 64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VFMLA V16.S4, V24.S4, V12.S4
+	VFMLA V17.S4, V25.S4, V13.S4
+	VFMLA V20.S4, V26.S4, V12.S4
+	VFMLA V21.S4, V27.S4, V13.S4
+	VLD1.P 64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VFMLA V18.S4, V24.S4, V12.S4
+	VFMLA V19.S4, V25.S4, V13.S4
+	VFMLA V22.S4, V26.S4, V12.S4
+	VFMLA V23.S4, V27.S4, V13.S4
+	CMP $4, R10
+	BLT subnext
+	// row 3
+	VLD1.P 64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VFMLA V16.S4, V24.S4, V14.S4
+	VFMLA V17.S4, V25.S4, V15.S4
+	VFMLA V20.S4, V26.S4, V14.S4
+	VFMLA V21.S4, V27.S4, V15.S4
+	VLD1.P 64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VFMLA V18.S4, V24.S4, V14.S4
+	VFMLA V19.S4, V25.S4, V15.S4
+	VFMLA V22.S4, V26.S4, V14.S4
+	VFMLA V23.S4, V27.S4, V15.S4
+subnext:
+	SUBS $1, R7, R7
+	BNE sub
+	// V29 = scale of (n, b)
+	CBNZ R14, sf16
+	VLD1R.P 4(R2), [V29.S4]
+	B sdone
+sf16:
+	VLD1R.P 2(R2), [V29.H8]
+	WORD $0x0e217bbd // FCVTL V29.S4, V29.H4
+sdone:
+	// V30 = zero point of (n, b)
+	CMP $1, R13
+	BLT zpnone
+	BEQ zpcodes
+	CMP $2, R13
+	BEQ zpf32
+	ADD R6<<1, R3, R12
+	VLD1R (R12), [V30.H8]
+	WORD $0x0e217bde // FCVTL V30.S4, V30.H4
+	B zpdone
+zpf32:
+	ADD R6<<2, R3, R12
+	VLD1R (R12), [V30.S4]
+	B zpdone
+zpcodes:
+	LSR $1, R6, R12
+	MOVBU (R3)(R12), R12
+	TBZ $0, R6, zpeven
+	LSR $4, R12, R12
+zpeven:
+	AND $15, R12, R12
+	VDUP R12, V30.S4
+	WORD $0x4e21dbde // SCVTF V30.S4, V30.S4
+	B zpdone
+zpnone:
+	VMOV V31.B16, V30.B16
+zpdone:
+	// acc += (t - zp*asum) * scale
+	VLD1.P 32(R5), [V24.S4, V25.S4]
+	VFMLS V24.S4, V30.S4, V8.S4
+	VFMLS V25.S4, V30.S4, V9.S4
+	VFMLA V8.S4, V29.S4, V0.S4
+	VFMLA V9.S4, V29.S4, V1.S4
+	CMP $2, R10
+	BLT blocknext
+	VLD1.P 32(R5), [V24.S4, V25.S4]
+	VFMLS V24.S4, V30.S4, V10.S4
+	VFMLS V25.S4, V30.S4, V11.S4
+	VFMLA V10.S4, V29.S4, V2.S4
+	VFMLA V11.S4, V29.S4, V3.S4
+	CMP $3, R10
+	BLT blocknext
+	VLD1.P 32(R5), [V24.S4, V25.S4]
+	VFMLS V24.S4, V30.S4, V12.S4
+	VFMLS V25.S4, V30.S4, V13.S4
+	VFMLA V12.S4, V29.S4, V4.S4
+	VFMLA V13.S4, V29.S4, V5.S4
+	CMP $4, R10
+	BLT blocknext
+	VLD1.P 32(R5), [V24.S4, V25.S4]
+	VFMLS V24.S4, V30.S4, V14.S4
+	VFMLS V25.S4, V30.S4, V15.S4
+	VFMLA V14.S4, V29.S4, V6.S4
+	VFMLA V15.S4, V29.S4, V7.S4
+blocknext:
+	ADD $1, R6
+	CMP R11, R6
+	BLT block
+	// c[r][n] = ((acc0+acc4) + (acc2+acc6)) + ((acc1+acc5) + (acc3+acc7))
+	MOVD R8, R12
+	WORD $0x4e21d418 // FADD V24.S4, V0.S4, V1.S4
+	VEXT $8, V24.B16, V24.B16, V25.B16
+	WORD $0x4e39d718 // FADD V24.S4, V24.S4, V25.S4
+	WORD $0x7e30db18 // FADDP S24, V24.S2
+	FMOVS F24, (R12)
+	CMP $2, R10
+	BLT colnext
+	ADD R9, R12, R12
+	WORD $0x4e23d458 // FADD V24.S4, V2.S4, V3.S4
+	VEXT $8, V24.B16, V24.B16, V25.B16
+	WORD $0x4e39d718 // FADD V24.S4, V24.S4, V25.S4
+	WORD $0x7e30db18 // FADDP S24, V24.S2
+	FMOVS F24, (R12)
+	CMP $3, R10
+	BLT colnext
+	ADD R9, R12, R12
+	WORD $0x4e25d498 // FADD V24.S4, V4.S4, V5.S4
+	VEXT $8, V24.B16, V24.B16, V25.B16
+	WORD $0x4e39d718 // FADD V24.S4, V24.S4, V25.S4
+	WORD $0x7e30db18 // FADDP S24, V24.S2
+	FMOVS F24, (R12)
+	CMP $4, R10
+	BLT colnext
+	ADD R9, R12, R12
+	WORD $0x4e27d4d8 // FADD V24.S4, V6.S4, V7.S4
+	VEXT $8, V24.B16, V24.B16, V25.B16
+	WORD $0x4e39d718 // FADD V24.S4, V24.S4, V25.S4
+	WORD $0x7e30db18 // FADDP S24, V24.S2
+	FMOVS F24, (R12)
+colnext:
+	ADD $4, R8
+	MOVD 104(R0), R12
+	ADD R12, R3, R3
+	MOVD 8(R0), R12
+	SUBS $1, R12, R12
+	MOVD R12, 8(R0)
+	BNE col
+	RET
+
+// func hgNEON(p *hgArgs)
+// Strips of 32 columns (then 8), the accumulators of the strip in
+// registers for the whole k loop: per row p of B, the 32 (8) weights are
+// loaded with one VLD1, widened with FCVTL/FCVTL2 (WORD-encoded) into
+// V20-V27 and multiplied into the accumulators with one VFMLA per row of A
+// and vector, a[r][p] broadcast with VLD1R (V28, V29); the strip is
+// stored once at the end. V0-V7 / V8-V15 accumulators of rows 0 / 1,
+// V16-V19 the raw weights. R1 = B at (p, strip), R2 = ldb bytes, R3 = k,
+// R4 = &a[0][p], R5 = &a[1][p], R6 = lda bytes, R7 = &c[0][strip],
+// R8 = ldc bytes, R9 = columns left, R10 = p left, R11 = B at the strip,
+// R12 = m.
+TEXT ·hgNEON(SB), NOSPLIT, $0-8
+	MOVD p+0(FP), R0
+	MOVD 0(R0), R11
+	MOVD 8(R0), R2
+	LSL $1, R2, R2
+	MOVD 16(R0), R3
+	MOVD 32(R0), R6
+	LSL $2, R6, R6
+	MOVD 40(R0), R12
+	MOVD 48(R0), R7
+	MOVD 56(R0), R8
+	LSL $2, R8, R8
+	MOVD 64(R0), R9
+s32:
+	CMP $32, R9
+	BLT s8
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V8.B16, V8.B16, V8.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V9.B16, V9.B16, V9.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V10.B16, V10.B16, V10.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V11.B16, V11.B16, V11.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V12.B16, V12.B16, V12.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V13.B16, V13.B16, V13.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V14.B16, V14.B16, V14.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	VEOR V15.B16, V15.B16, V15.B16
+	MOVD R11, R1
+	MOVD 24(R0), R4
+	ADD R6, R4, R5
+	MOVD R3, R10
+s32p:
+	VLD1 (R1), [V16.H8, V17.H8, V18.H8, V19.H8]
+	ADD R2, R1, R1
+	VLD1R.P 4(R4), [V28.S4]
+	WORD $0x0e217a14 // FCVTL V20.S4, V16.H4
+	WORD $0x4e217a15 // FCVTL2 V21.S4, V16.H8
+	WORD $0x0e217a36 // FCVTL V22.S4, V17.H4
+	WORD $0x4e217a37 // FCVTL2 V23.S4, V17.H8
+	WORD $0x0e217a58 // FCVTL V24.S4, V18.H4
+	WORD $0x4e217a59 // FCVTL2 V25.S4, V18.H8
+	WORD $0x0e217a7a // FCVTL V26.S4, V19.H4
+	WORD $0x4e217a7b // FCVTL2 V27.S4, V19.H8
+	VFMLA V20.S4, V28.S4, V0.S4
+	VFMLA V21.S4, V28.S4, V1.S4
+	VFMLA V22.S4, V28.S4, V2.S4
+	VFMLA V23.S4, V28.S4, V3.S4
+	VFMLA V24.S4, V28.S4, V4.S4
+	VFMLA V25.S4, V28.S4, V5.S4
+	VFMLA V26.S4, V28.S4, V6.S4
+	VFMLA V27.S4, V28.S4, V7.S4
+	CMP $2, R12
+	BNE s32next
+	VLD1R.P 4(R5), [V29.S4]
+	VFMLA V20.S4, V29.S4, V8.S4
+	VFMLA V21.S4, V29.S4, V9.S4
+	VFMLA V22.S4, V29.S4, V10.S4
+	VFMLA V23.S4, V29.S4, V11.S4
+	VFMLA V24.S4, V29.S4, V12.S4
+	VFMLA V25.S4, V29.S4, V13.S4
+	VFMLA V26.S4, V29.S4, V14.S4
+	VFMLA V27.S4, V29.S4, V15.S4
+s32next:
+	SUBS $1, R10, R10
+	BNE s32p
+	ADD R8, R7, R13
+	MOVD R7, R14
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R14)
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R14)
+	CMP $2, R12
+	BNE s32done
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R13)
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R13)
+s32done:
+	ADD $128, R7
+	ADD $64, R11
+	SUB $32, R9
+	B s32
+s8:
+	CMP $8, R9
+	BLT done
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V8.B16, V8.B16, V8.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V9.B16, V9.B16, V9.B16
+	MOVD R11, R1
+	MOVD 24(R0), R4
+	ADD R6, R4, R5
+	MOVD R3, R10
+s8p:
+	VLD1 (R1), [V16.H8]
+	ADD R2, R1, R1
+	VLD1R.P 4(R4), [V28.S4]
+	WORD $0x0e217a14 // FCVTL V20.S4, V16.H4
+	WORD $0x4e217a15 // FCVTL2 V21.S4, V16.H8
+	VFMLA V20.S4, V28.S4, V0.S4
+	VFMLA V21.S4, V28.S4, V1.S4
+	CMP $2, R12
+	BNE s8next
+	VLD1R.P 4(R5), [V29.S4]
+	VFMLA V20.S4, V29.S4, V8.S4
+	VFMLA V21.S4, V29.S4, V9.S4
+s8next:
+	SUBS $1, R10, R10
+	BNE s8p
+	ADD R8, R7, R13
+	MOVD R7, R14
+	VST1 [V0.S4, V1.S4], (R14)
+	CMP $2, R12
+	BNE s8done
+	VST1 [V8.S4, V9.S4], (R13)
+s8done:
+	ADD $32, R7
+	ADD $16, R11
+	SUB $8, R9
+	B s8
+done:
+	RET
