@@ -249,7 +249,9 @@ func TestGemmEpilogueBadInput(t *testing.T) {
 		"short bias": func() { GemmEpilogue(3, 3, 4, 1, a, b, 0, c, 3, Epilogue{Bias: make([]float32, 2)}, 1) },
 		"short add":  func() { GemmEpilogue(3, 3, 4, 1, a, b, 0, c, 3, Epilogue{Add: make([]float32, 5)}, 1) },
 		"bad act":    func() { GemmEpilogue(3, 3, 4, 1, a, b, 0, c, 3, Epilogue{Act: 9}, 1) },
-		"trans ldc":  func() { GemmEpilogue(4, 2, 4, 1, a, Operand{F32: make([]float32, 8), LD: 2}, 0, c, 3, Epilogue{TransC: true}, 1) },
+		"trans ldc": func() {
+			GemmEpilogue(4, 2, 4, 1, a, Operand{F32: make([]float32, 8), LD: 2}, 0, c, 3, Epilogue{TransC: true}, 1)
+		},
 		"pack empty": func() { PackB(0, 3, b, 1) },
 		"pack short": func() { PackB(5, 3, b, 1) },
 	} {
