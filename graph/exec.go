@@ -49,6 +49,11 @@ type Session struct {
 	subs map[*Graph]*Session
 	prof *Profile
 	pool bufPool
+	// constSet holds every constant value (initializers and folded
+	// values) for ExecContext.IsConst.
+	constSet map[*tensor.Tensor]bool
+	memoMu   sync.Mutex
+	memo     map[any]any
 	// types holds the inferred type of each value id (see inferShapes).
 	types []ValueType
 }
@@ -207,7 +212,52 @@ func newSession(g *Graph, opts Options, outerNames map[string]bool) (*Session, e
 		return nil, err
 	}
 	s.computeLiveness()
+	s.constSet = map[*tensor.Tensor]bool{}
+	for _, c := range s.consts {
+		if c != nil {
+			s.constSet[c] = true
+		}
+	}
 	return s, nil
+}
+
+// IsConst reports whether t is a constant of the running graph or of an
+// enclosing one (an initializer or a value folded at compile time): its
+// contents never change while the session lives, so a kernel may keep data
+// derived from it (see Memo).
+func (ec *ExecContext) IsConst(t *tensor.Tensor) bool {
+	if ec == nil || t == nil {
+		return false
+	}
+	for sc := ec.sc; sc != nil; sc = sc.parent {
+		if sc.s.constSet[t] {
+			return true
+		}
+	}
+	return false
+}
+
+// Memo returns the value stored under key in the session's memo, calling
+// build to make it the first time (for data derived from constants, such
+// as prepacked weights; key should include the constant tensor so nodes
+// sharing a weight share its derived form). The memo lives as long as the
+// session. build runs under the memo's lock.
+func (ec *ExecContext) Memo(key any, build func() any) any {
+	if ec == nil || ec.sess == nil {
+		return build()
+	}
+	s := ec.sess
+	s.memoMu.Lock()
+	defer s.memoMu.Unlock()
+	if v, ok := s.memo[key]; ok {
+		return v
+	}
+	if s.memo == nil {
+		s.memo = map[any]any{}
+	}
+	v := build()
+	s.memo[key] = v
+	return v
 }
 
 func contains(xs []int, x int) bool {
@@ -763,11 +813,22 @@ func (p *bufPool) put(b []byte) {
 	p.bytes += len(b)
 }
 
-// Release drops the buffers the session keeps for reuse.
+// Release drops the buffers the session keeps for reuse and the data its
+// kernels derived from constants (Memo; values with a Free method are
+// freed, so Release must not run while the session does). The session
+// stays usable: a later run derives that data again.
 func (s *Session) Release() {
 	s.pool.mu.Lock()
 	s.pool.free, s.pool.bytes = nil, 0
 	s.pool.mu.Unlock()
+	s.memoMu.Lock()
+	for _, v := range s.memo {
+		if f, ok := v.(interface{ Free() }); ok {
+			f.Free()
+		}
+	}
+	s.memo = nil
+	s.memoMu.Unlock()
 	s.mu.Lock()
 	for _, sub := range s.subs {
 		sub.Release()

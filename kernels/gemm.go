@@ -148,6 +148,10 @@ func gemmDrive(s *Set, m, n, k int, alpha float32, a, b Operand, pb *PackedB, be
 		gemmNoProduct(s, m, n, beta, c, ldc, &epi)
 		return
 	}
+	if epi.TransC {
+		gemmTransC(s, m, n, k, alpha, a, b, pb, beta, c, ldc, epi, threads)
+		return
+	}
 	if a.F32 == nil && a.F16 == nil || pb == nil && b.F32 == nil && b.F16 == nil {
 		panic(errNoData)
 	}
@@ -162,14 +166,6 @@ func gemmDrive(s *Set, m, n, k int, alpha float32, a, b Operand, pb *PackedB, be
 	g := &s.gemm
 	mr, nr := g.mr, g.nr
 	epiOn := epi.active()
-	tc := epi.TransC
-	// cIdx is the index of C element (i, j).
-	cIdx := func(i, j int) int {
-		if tc {
-			return j*ldc + i
-		}
-		return i*ldc + j
-	}
 
 	mBlocks := (m + g.mc - 1) / g.mc
 	kcMax := min(k, g.kc)
@@ -217,8 +213,9 @@ func gemmDrive(s *Set, m, n, k int, alpha float32, a, b Operand, pb *PackedB, be
 			c0 := jc + j0*nr
 			c1 := min(n, jc+j1*nr)
 			for i := i0; i < i0+mc; i++ {
-				for j := c0; j < c1; j++ {
-					c[cIdx(i, j)] *= beta
+				row := c[i*ldc+c0 : i*ldc+c1]
+				for j := range row {
+					row[j] *= beta
 				}
 			}
 		}
@@ -246,7 +243,7 @@ func gemmDrive(s *Set, m, n, k int, alpha float32, a, b Operand, pb *PackedB, be
 				row := i0 + ir
 				as := ap[(row/mr)*mr*kc : (row/mr+1)*mr*kc]
 				cm := min(mr, m-row)
-				if cm == mr && cn == nr && !tc {
+				if cm == mr && cn == nr {
 					dst := c[row*ldc+col:]
 					if bh != nil {
 						g.kernH(kc, as, bh, dst, ldc, add, alpha)
@@ -261,7 +258,7 @@ func gemmDrive(s *Set, m, n, k int, alpha float32, a, b Operand, pb *PackedB, be
 					}
 					continue
 				}
-				// Edge or transposed tile: compute into tmp, then merge.
+				// Edge tile: compute into tmp, then merge.
 				if bh != nil {
 					g.kernH(kc, as, bh, tmp, nr, false, alpha)
 				} else {
@@ -269,33 +266,17 @@ func gemmDrive(s *Set, m, n, k int, alpha float32, a, b Operand, pb *PackedB, be
 				}
 				for i := 0; i < cm; i++ {
 					src := tmp[i*nr : i*nr+cn]
-					if !tc {
-						o := (row+i)*ldc + col
-						dst := c[o : o+cn]
-						if add {
-							for j, v := range src {
-								dst[j] += v
-							}
-						} else {
-							copy(dst, src)
-						}
-						if last && epiOn {
-							gemmEpiRow(s, &epi, dst, col, o)
-						}
-						continue
-					}
-					// Transposed: element (row+i, col+j) at (col+j)*ldc+row+i.
-					o := col*ldc + row + i
+					o := (row+i)*ldc + col
+					dst := c[o : o+cn]
 					if add {
-						for j := range src {
-							src[j] += c[o+j*ldc]
+						for j, v := range src {
+							dst[j] += v
 						}
+					} else {
+						copy(dst, src)
 					}
 					if last && epiOn {
-						gemmEpiStrided(s, &epi, src, col, o, ldc)
-					}
-					for j, v := range src {
-						c[o+j*ldc] = v
+						gemmEpiRow(s, &epi, dst, col, o)
 					}
 				}
 			}
@@ -348,20 +329,76 @@ func gemmEpiRow(s *Set, e *Epilogue, dst []float32, col, o int) {
 	gemmAct(s, e.Act, dst)
 }
 
-// gemmEpiStrided applies the epilogue to v, the values of columns col.. of
-// one row of a transposed C whose first element is at index o (stride ld).
-func gemmEpiStrided(s *Set, e *Epilogue, v []float32, col, o, ld int) {
-	if e.Bias != nil {
-		for j, b := range e.Bias[col : col+len(v)] {
-			v[j] += b
+// gemmTransCFloats bounds the floats of gemmTransC's row-major scratch.
+const gemmTransCFloats = 1 << 20
+
+// gemmTransC is gemmDrive for a transposed C: the product is computed in
+// chunks of rows into a row-major scratch (so the k blocks accumulate in
+// place, in cache), and each chunk is then stored transposed, with the
+// epilogue, in blocks of pixels × channels.
+func gemmTransC(s *Set, m, n, k int, alpha float32, a, b Operand, pb *PackedB, beta float32, c []float32, ldc int, epi Epilogue, threads int) {
+	g := &s.gemm
+	rows := max(g.mc, gemmTransCFloats/n/g.mc*g.mc)
+	rows = min(rows, m)
+	buf := nnGetBuf(rows * n)
+	defer nnPutBuf(buf)
+	scr := *buf
+	const ib = 64 // pixels per store task
+	for r0 := 0; r0 < m; r0 += rows {
+		rc := min(rows, m-r0)
+		sub := a
+		if a.Trans {
+			sub.F32, sub.F16 = offF32(a.F32, r0), offF16(a.F16, r0)
+		} else {
+			sub.F32, sub.F16 = offF32(a.F32, r0*a.LD), offF16(a.F16, r0*a.LD)
 		}
-	}
-	if e.Add != nil {
-		for j := range v {
-			v[j] += e.Add[o+j*ld]
+		if beta != 0 {
+			Parallel(threads, (rc+ib-1)/ib, func(t int) {
+				for i := t * ib; i < min(rc, t*ib+ib); i++ {
+					for j := 0; j < n; j++ {
+						scr[i*n+j] = c[j*ldc+r0+i]
+					}
+				}
+			})
 		}
+		gemmDrive(s, rc, n, k, alpha, sub, b, pb, beta, scr, n, Epilogue{}, threads)
+		Parallel(threads, (rc+ib-1)/ib, func(t int) {
+			i0, i1 := t*ib, min(rc, t*ib+ib)
+			for j := 0; j < n; j++ {
+				o := j*ldc + r0 + i0
+				dst := c[o : o+i1-i0]
+				for i := range dst {
+					dst[i] = scr[(i0+i)*n+j]
+				}
+				if epi.Bias != nil {
+					bj := epi.Bias[j]
+					for i := range dst {
+						dst[i] += bj
+					}
+				}
+				if epi.Add != nil {
+					for i, v := range epi.Add[o : o+len(dst)] {
+						dst[i] += v
+					}
+				}
+				gemmAct(s, epi.Act, dst)
+			}
+		})
 	}
-	gemmAct(s, e.Act, v)
+}
+
+func offF32(x []float32, o int) []float32 {
+	if x == nil {
+		return nil
+	}
+	return x[o:]
+}
+
+func offF16(x []uint16, o int) []uint16 {
+	if x == nil {
+		return nil
+	}
+	return x[o:]
 }
 
 // gemmAct applies act to x in place with the set's vector kernels.
@@ -388,18 +425,24 @@ func gemmNoProduct(s *Set, m, n int, beta float32, c []float32, ldc int, epi *Ep
 	if !epi.active() {
 		return
 	}
-	for i := 0; i < m; i++ {
-		if epi.TransC {
-			v := make([]float32, n)
-			for j := range v {
-				v[j] = c[j*ldc+i]
+	if epi.TransC { // C is n x m: bias per row, then Add and Act
+		for j := 0; j < n; j++ {
+			row := c[j*ldc : j*ldc+m]
+			if epi.Bias != nil {
+				for i := range row {
+					row[i] += epi.Bias[j]
+				}
 			}
-			gemmEpiStrided(s, epi, v, 0, i, ldc)
-			for j, x := range v {
-				c[j*ldc+i] = x
+			if epi.Add != nil {
+				for i, v := range epi.Add[j*ldc : j*ldc+m] {
+					row[i] += v
+				}
 			}
-			continue
+			gemmAct(s, epi.Act, row)
 		}
+		return
+	}
+	for i := 0; i < m; i++ {
 		gemmEpiRow(s, epi, c[i*ldc:i*ldc+n], 0, i*ldc)
 	}
 }

@@ -1,11 +1,19 @@
 package kernels
 
+import (
+	"runtime"
+	"sync"
+	"unsafe"
+)
+
 // PackedB is a constant right-hand GEMM operand (a weight matrix) packed
 // once into the panel layout of one kernel set's micro-kernel, so that
 // GemmPacked never packs B. Float16 weights stay float16 in the panels (the
 // micro-kernel widens them in registers), so a packed fp16 weight costs the
 // same memory as the stored one, and fp32 weights stay fp32. A PackedB is
 // read-only once made and may be shared by concurrent GemmPacked calls.
+// The panels live outside the Go heap; Free returns them at once (a
+// finalizer does it otherwise).
 //
 // Layout: for each panel of nc columns (the set's nc; the last one narrower)
 // and each block of kc rows, the panel's slivers of nr columns one after the
@@ -16,6 +24,22 @@ type PackedB struct {
 	set  *Set
 	f32  []float32
 	f16  []uint16
+	mu   sync.Mutex
+	raw  []byte
+	mmap bool
+}
+
+// Free releases the panels. The PackedB must not be used afterwards; Free
+// may be called more than once.
+func (p *PackedB) Free() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.raw == nil {
+		return
+	}
+	p.f32, p.f16 = nil, nil
+	bigFree(p.raw, p.mmap)
+	p.raw = nil
 }
 
 // Bytes returns the memory held by the packed panels.
@@ -46,11 +70,17 @@ func PackB(k, n int, b Operand, threads int) *PackedB {
 	for jc := 0; jc < n; jc += g.nc {
 		size += k * ((min(g.nc, n-jc) + nr - 1) / nr * nr)
 	}
+	elem := 4
 	if b.F16 != nil {
-		p.f16 = make([]uint16, size)
-	} else {
-		p.f32 = make([]float32, size)
+		elem = 2
 	}
+	p.raw, p.mmap = bigAlloc(size * elem)
+	if b.F16 != nil {
+		p.f16 = unsafe.Slice((*uint16)(unsafe.Pointer(&p.raw[0])), size)
+	} else {
+		p.f32 = unsafe.Slice((*float32)(unsafe.Pointer(&p.raw[0])), size)
+	}
+	runtime.SetFinalizer(p, (*PackedB).Free)
 	// One task per (panel, k block, group of 8 slivers).
 	type task struct{ jc, pc, s0 int }
 	var tasks []task
@@ -109,5 +139,9 @@ func packBH(dst []uint16, b Operand, NR, j0, nr, p0, kc int) {
 // that set whatever the active one, and bit-identical for every thread
 // count.
 func GemmPacked(m int, alpha float32, a Operand, b *PackedB, beta float32, c []float32, ldc int, epi Epilogue, threads int) {
+	if b.f32 == nil && b.f16 == nil {
+		panic(errPackedFreed)
+	}
+	defer runtime.KeepAlive(b)
 	gemmDrive(b.set, m, b.N, b.K, alpha, a, Operand{}, b, beta, c, ldc, epi, threads)
 }

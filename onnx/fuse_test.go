@@ -468,6 +468,36 @@ func TestFuseConv(t *testing.T) {
 			inputs:  []fzInput{{"x", dt, []int64{1, 2, 4, 4}}, {"big", dt, []int64{2, 3, 4, 4}}},
 			outputs: []string{"y"}, fused: "FusedConv", nodesN: 1, tol: tol,
 		}}
+		cases = append(cases, fzCase{
+			name: "residual_silu" + sfx, // same-shape addend then SiLU: fused into the GEMM epilogue
+			nodes: []*NodeProto{conv(),
+				fzNd("Add", []string{"c", "res"}, []string{"a"}),
+				fzNd("Sigmoid", []string{"a"}, []string{"s"}),
+				fzNd("Mul", []string{"a", "s"}, []string{"y"}),
+			},
+			inits:   inits(),
+			inputs:  []fzInput{{"x", dt, []int64{2, 2, 6, 7}}, {"res", dt, []int64{2, 3, 6, 7}}},
+			outputs: []string{"y"}, fused: "FusedConv", nodesN: 1, tol: tol,
+		}, fzCase{
+			name: "pointwise_add" + sfx, // 1×1 convolution (shortcut) + residual
+			nodes: []*NodeProto{
+				fzNd("Conv", []string{"x", "w1", "b"}, []string{"c"}, fzAInts("kernel_shape", 1, 1)),
+				fzNd("Add", []string{"res", "c"}, []string{"y"}),
+			},
+			inits:   []*TensorProto{fzRandInit(r, "w1", dt, 3, 2, 1, 1), fzRandInit(r, "b", dt, 3)},
+			inputs:  []fzInput{{"x", dt, []int64{2, 2, 3, 5}}, {"res", dt, []int64{2, 3, 3, 5}}},
+			outputs: []string{"y"}, fused: "FusedConv", nodesN: 1, tol: tol,
+		}, fzCase{
+			name: "strided_silu" + sfx, // stride 2 (downsampler), then SiLU
+			nodes: []*NodeProto{
+				fzNd("Conv", []string{"x", "w", "b"}, []string{"c"}, fzAInts("pads", 1, 1, 1, 1), fzAInts("strides", 2, 2)),
+				fzNd("Sigmoid", []string{"c"}, []string{"s"}),
+				fzNd("Mul", []string{"c", "s"}, []string{"y"}),
+			},
+			inits:   inits(),
+			inputs:  []fzInput{{"x", dt, []int64{1, 2, 9, 8}}},
+			outputs: []string{"y"}, fused: "FusedConv", nodesN: 1, tol: tol,
+		})
 		for i := range cases {
 			t.Run(cases[i].name, func(t *testing.T) { fzRun(t, &cases[i]) })
 		}

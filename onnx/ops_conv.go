@@ -226,7 +226,7 @@ func nnConvFactory(n *graph.Node, opset int) (graph.Kernel, error) {
 		if x == nil || w == nil {
 			return nil, errf("Conv needs X and W")
 		}
-		t, _, err := cvConvFused(wc, &a, x, w, b, nil, nil, nnThreads(ec))
+		t, _, err := cvConvFused(ec, wc, &a, x, w, b, nil, nil, nnThreads(ec))
 		if err != nil {
 			return nil, err
 		}
@@ -288,10 +288,21 @@ func cvWinoGeom(a *nnConvAttrs, xs, ws []int, nhwc bool) (kernels.Conv2D, bool) 
 // cvConvFused computes Conv(x, w, b), through Winograd F(4×4,3×3) with the
 // weight transformed once per session (wc) when cvWinoGeom allows, else
 // through nnConv. The epilogue steps (FusedConv; nil for Conv) are applied
-// by the Winograd output transform when they are add, silu or add then silu
-// with an addend of the output's shape and dtype; fused reports that.
-func cvConvFused(wc *cvWino, a *nnConvAttrs, x, w, b, add *tensor.Tensor, steps []string, threads int) (t *tensor.Tensor, fused bool, err error) {
+// by the Winograd output transform or nnConv's prepacked GEMM when they are
+// add, silu or add then silu with an addend of the output's shape and
+// dtype; fused reports that.
+func cvConvFused(ec *graph.ExecContext, wc *cvWino, a *nnConvAttrs, x, w, b, add *tensor.Tensor, steps []string, threads int) (t *tensor.Tensor, fused bool, err error) {
 	dt := x.DType()
+	// The epilogues both paths can apply: silu, add, add then silu.
+	var ce *nnConvEpi
+	switch {
+	case slices.Equal(steps, []string{fzEpiSiLU}):
+		ce = &nnConvEpi{silu: true}
+	case slices.Equal(steps, []string{fzEpiAdd}), slices.Equal(steps, []string{fzEpiAdd, fzEpiSiLU}):
+		if add != nil && add.DType() == dt {
+			ce = &nnConvEpi{add: add, silu: len(steps) == 2}
+		}
+	}
 	ok := (dt == tensor.Float || dt == tensor.Float16) && w.DType() == dt &&
 		(b == nil || b.DType() == dt && b.Rank() == 1)
 	var p kernels.Conv2D
@@ -300,18 +311,15 @@ func cvConvFused(wc *cvWino, a *nnConvAttrs, x, w, b, add *tensor.Tensor, steps 
 		ok = ok && (b == nil || b.Shape()[0] == p.M)
 	}
 	if !ok {
-		t, err = nnConv(a, x, w, b, threads)
-		return t, false, err
+		return nnConv(ec, a, x, w, b, ce, threads)
 	}
 	oh, ow := p.Out()
 	outShape := []int{p.N, p.M, oh, ow}
 	var epi kernels.ConvEpilogue
-	switch {
-	case slices.Equal(steps, []string{fzEpiSiLU}):
-		epi.SiLU, fused = true, true
-	case slices.Equal(steps, []string{fzEpiAdd}), slices.Equal(steps, []string{fzEpiAdd, fzEpiSiLU}):
-		if add != nil && add.DType() == dt && tensor.SameShape(add.Shape(), outShape) {
-			epi.Add, epi.SiLU, fused = toF32(add), len(steps) == 2, true
+	if ce != nil && (ce.add == nil || tensor.SameShape(ce.add.Shape(), outShape)) {
+		epi.SiLU, fused = ce.silu, true
+		if ce.add != nil {
+			epi.Add = toF32(ce.add)
 		}
 	}
 	f := wc.filter(w, p.M, p.C, false, threads)
@@ -345,33 +353,45 @@ func (c *cvWino) nhwc(a *nnConvAttrs, x, w *tensor.Tensor, bias, y []float32, th
 	return true
 }
 
-func nnConv(a *nnConvAttrs, x, w, b *tensor.Tensor, threads int) (*tensor.Tensor, error) {
+// nnConvEpi is an epilogue nnConv may fuse into its GEMMs: y += add (same
+// shape as y; nil skips it), then y = y·sigmoid(y) when silu.
+type nnConvEpi struct {
+	add  *tensor.Tensor
+	silu bool
+}
+
+// nnConv computes a convolution through im2col and GEMM. With a constant
+// weight and one group, the weight is prepacked once per session
+// (pkWeight) as the GEMM's B operand and the product runs transposed
+// (pixels × channels, stored channels-first), with the bias and epi fused
+// into the GEMM's epilogue; fused reports that epi was applied.
+func nnConv(ec *graph.ExecContext, a *nnConvAttrs, x, w, b *tensor.Tensor, epi *nnConvEpi, threads int) (out *tensor.Tensor, fused bool, err error) {
 	dt := x.DType()
 	if w.DType() != dt || (b != nil && b.DType() != dt) {
-		return nil, errf("Conv input dtypes differ")
+		return nil, false, errf("Conv input dtypes differ")
 	}
 	if !dt.IsFloat() {
-		return nil, errf("Conv: unsupported dtype %s", dt)
+		return nil, false, errf("Conv: unsupported dtype %s", dt)
 	}
 	xs, ws := x.Shape(), w.Shape()
 	if len(xs) < 3 || len(ws) != len(xs) {
-		return nil, errf("Conv needs X and W of equal rank >= 3, got %v and %v", xs, ws)
+		return nil, false, errf("Conv needs X and W of equal rank >= 3, got %v and %v", xs, ws)
 	}
 	N, C, M := xs[0], xs[1], ws[0]
 	G := a.group
 	if C%G != 0 || M%G != 0 || ws[1] != C/G {
-		return nil, errf("Conv channels mismatch: X %v, W %v, group %d", xs, ws, G)
+		return nil, false, errf("Conv channels mismatch: X %v, W %v, group %d", xs, ws, G)
 	}
 	kernel := ws[2:]
 	if a.kernel != nil && !tensor.SameShape(a.kernel, kernel) {
-		return nil, errf("kernel_shape %v does not match W %v", a.kernel, ws)
+		return nil, false, errf("kernel_shape %v does not match W %v", a.kernel, ws)
 	}
 	g, err := a.nnResolve(xs[2:], kernel, false)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if b != nil && (b.Rank() != 1 || b.Shape()[0] != M) {
-		return nil, errf("Conv bias shape %v, want [%d]", b.Shape(), M)
+		return nil, false, errf("Conv bias shape %v, want [%d]", b.Shape(), M)
 	}
 	Cg, Mg := C/G, M/G
 	ksz := tensor.Numel(kernel)
@@ -389,8 +409,24 @@ func nnConv(a *nnConvAttrs, x, w, b *tensor.Tensor, threads int) (*tensor.Tensor
 		pointwise = pointwise && g.s[i] == 1 && g.pb[i] == 0 && g.pe[i] == 0
 	}
 
+	// Prepacked weight: op(B) = Wᵀ, rows x M.
+	var pb *kernels.PackedB
+	if G == 1 && (dt == tensor.Float || dt == tensor.Float16) {
+		pb = pkWeight(ec, w, nnOpAt(wop, 0, rows, true), rows, M)
+	}
+	var addF []float32
+	if pb != nil && epi != nil {
+		if epi.add != nil && (epi.add.DType() != dt || !tensor.SameShape(epi.add.Shape(), outShape)) {
+			epi = nil
+		} else if epi.add != nil {
+			addF = toF32(epi.add)
+		}
+	} else {
+		epi = nil
+	}
+	fused = epi != nil
+
 	var res []float32 // float32 result (the output itself for float32)
-	var out *tensor.Tensor
 	if dt == tensor.Float {
 		out = tensor.New(dt, outShape...)
 		res = out.F32()
@@ -427,6 +463,43 @@ func nnConv(a *nnConvAttrs, x, w, b *tensor.Tensor, threads int) (*tensor.Tensor
 		case xop.F16 == nil:
 			nnWiden(xf, x, ni*C*inSz)
 			xi = xf
+		}
+		if pb != nil {
+			ge := kernels.Epilogue{Bias: bias, TransC: true}
+			if epi != nil {
+				if addF != nil {
+					ge.Add = addF[ni*M*outSz:]
+				}
+				if epi.silu {
+					ge.Act = kernels.ActSiLU
+				}
+			}
+			if pointwise {
+				xo := kernels.Operand{F32: xi, LD: inSz, Trans: true}
+				if xi == nil {
+					xo = nnOpAt(xop, ni*C*inSz, inSz, true)
+				}
+				kernels.GemmPacked(outSz, 1, xo, pb, 0, y, outSz, ge, threads)
+			} else {
+				for l0 := 0; l0 < lines; l0 += linesPer {
+					o0 := l0 * lastOut
+					ncol := min(lines-l0, linesPer) * lastOut
+					col := colBuf[:rows*ncol]
+					per := (rows + 4*threads - 1) / (4 * threads)
+					kernels.Parallel(threads, (rows+per-1)/per, func(t int) {
+						nnIm2col(col[t*per*ncol:], xi, g, t*per, min(rows, (t+1)*per), o0, ncol)
+					})
+					gc := ge
+					if gc.Add != nil {
+						gc.Add = gc.Add[o0:]
+					}
+					kernels.GemmPacked(ncol, 1, kernels.Operand{F32: col, LD: ncol, Trans: true}, pb, 0, y[o0:], outSz, gc, threads)
+				}
+			}
+			if dt != tensor.Float {
+				nnNarrow(out, ni*M*outSz, y)
+			}
+			continue
 		}
 		beta := float32(0)
 		if bias != nil {
@@ -467,7 +540,7 @@ func nnConv(a *nnConvAttrs, x, w, b *tensor.Tensor, threads int) (*tensor.Tensor
 			nnNarrow(out, ni*M*outSz, y)
 		}
 	}
-	return out, nil
+	return out, fused, nil
 }
 
 // nnWiden converts len(dst) elements of t starting at off to float32.

@@ -100,7 +100,7 @@ func TestNNConvAgainstNaive(t *testing.T) {
 		if a.autoPad == "" {
 			a.autoPad = "NOTSET"
 		}
-		got, err := nnConv(&a, x, w, b, 3)
+		got, _, err := nnConv(nil, &a, x, w, b, nil, 3)
 		if err != nil {
 			t.Fatalf("case %d: %v", ci, err)
 		}
@@ -130,11 +130,11 @@ func TestNNMatMulHalfBroadcast(t *testing.T) {
 			b = tensor.FromFloat64s(dt, b.Shape(), b.Float64s())
 			a64 := tensor.FromFloat64s(tensor.Double, a.Shape(), a.Float64s())
 			b64 = tensor.FromFloat64s(tensor.Double, b.Shape(), b.Float64s())
-			got, err := nnMatMul(a, b, 2)
+			got, err := nnMatMul(a, b, nil, 2)
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := nnMatMul(a64, b64, 1)
+			want, err := nnMatMul(a64, b64, nil, 1)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -243,7 +243,7 @@ func TestCvConvWinograd(t *testing.T) {
 			}
 			wc := &cvWino{}
 			for run := 0; run < 2; run++ {
-				got, fused, err := cvConvFused(wc, &a, x, w, b, add, c.steps, 2)
+				got, fused, err := cvConvFused(nil, wc, &a, x, w, b, add, c.steps, 2)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -476,10 +476,11 @@ func fzMatMulBiasFactory(n *graph.Node, _ int) (graph.Kernel, error) {
 			y = make([]float32, M*N)
 		}
 		bv := toF32(bias)
-		for i := 0; i < M; i++ {
-			copy(y[i*N:(i+1)*N], bv)
+		if pb := pkMatMulWeight(ec, a, b); pb != nil {
+			kernels.GemmPacked(M, 1, nnOpAt(nnOperand(a), 0, K, false), pb, 0, y, N, kernels.Epilogue{Bias: bv}, nnThreads(ec))
+		} else {
+			kernels.GemmEpilogue(M, N, K, 1, nnOpAt(nnOperand(a), 0, K, false), nnOpAt(nnOperand(b), 0, N, false), 0, y, N, kernels.Epilogue{Bias: bv}, nnThreads(ec))
 		}
-		kernels.Gemm(M, N, K, 1, nnOpAt(nnOperand(a), 0, K, false), nnOpAt(nnOperand(b), 0, N, false), 1, y, N, nnThreads(ec))
 		if dt != tensor.Float {
 			fzStore(out, 0, y)
 		}
@@ -530,7 +531,7 @@ func fzConvFactory(n *graph.Node, _ int) (graph.Kernel, error) {
 		if (add != nil) != (nadd == 1) {
 			return nil, errf("Conv: epilogue %v and addend presence disagree", steps)
 		}
-		c, fused, err := cvConvFused(wc, &a, x, w, b, add, steps, nnThreads(ec))
+		c, fused, err := cvConvFused(ec, wc, &a, x, w, b, add, steps, nnThreads(ec))
 		if err != nil {
 			return nil, err
 		}

@@ -65,7 +65,7 @@ func nnMatMulFactory(n *graph.Node, opset int) (graph.Kernel, error) {
 		if a == nil || b == nil {
 			return nil, errf("MatMul needs two inputs")
 		}
-		t, err := nnMatMul(a, b, nnThreads(ec))
+		t, err := nnMatMul(a, b, pkMatMulWeight(ec, a, b), nnThreads(ec))
 		if err != nil {
 			return nil, err
 		}
@@ -93,8 +93,9 @@ func nbMatStride(t *tensor.Tensor) (*tensor.Tensor, int) {
 	return t, t.Shape()[r-2] * cols
 }
 
-// nnMatMul computes numpy.matmul(a, b).
-func nnMatMul(a, b *tensor.Tensor, threads int) (*tensor.Tensor, error) {
+// nnMatMul computes numpy.matmul(a, b). pb, when not nil, is the 2-D b
+// prepacked (pkMatMulWeight).
+func nnMatMul(a, b *tensor.Tensor, pb *kernels.PackedB, threads int) (*tensor.Tensor, error) {
 	dt := a.DType()
 	// float32 A with float16 B only comes from the fuse-cast-matmul pass
 	// (a Cast of a constant fp16 weight folded into the product).
@@ -162,7 +163,9 @@ func nnMatMul(a, b *tensor.Tensor, threads int) (*tensor.Tensor, error) {
 		for i := 1; i < nb && shared; i++ {
 			shared = bOff[i] == 0 && aOff[i] == i*M*K
 		}
-		if ob.F16 != nil && (nb == 1 || shared) && nb*M <= 4 {
+		if pb != nil && (nb == 1 || shared) && pb.K == K && pb.N == N {
+			kernels.GemmPacked(nb*M, 1, nnOpAt(oa, 0, K, false), pb, 0, out, N, kernels.Epilogue{}, threads)
+		} else if ob.F16 != nil && (nb == 1 || shared) && nb*M <= 4 {
 			// Decode-sized product with fp16 weights: GEMV reading B in place.
 			kernels.HGemv(nb*M, N, K, qkRowsF32(a, nb*M*K), K, ob.F16, N, out, N, threads)
 		} else if shared {
