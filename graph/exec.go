@@ -77,6 +77,48 @@ type ExecContext struct {
 	sc      *scope
 	// owned holds the buffers this run took from the session's pool.
 	owned map[*byte]bool
+	// temps are the running kernel's scratch buffers (TempF32).
+	temps [][]byte
+}
+
+// TempF32 returns a float32 scratch buffer of length n for the running
+// kernel, recycled through the session's pool: it goes back to the pool
+// when the kernel returns, so it must not be part of an output (the
+// executor checks and leaves an overlapping buffer alone). Its contents are
+// undefined. Large temporaries come back already faulted in, which spares
+// the page faults of fresh memory on every run.
+func (ec *ExecContext) TempF32(n int) []float32 {
+	if n <= 0 {
+		return nil
+	}
+	if ec == nil || ec.sess == nil || 4*n < minPooledBytes {
+		return make([]float32, n)
+	}
+	b := ec.sess.pool.get(4 * n)
+	if b == nil {
+		b = make([]byte, 4*n)
+	}
+	ec.temps = append(ec.temps, b)
+	return unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), n)
+}
+
+// releaseTemps returns the kernel's scratch buffers to the pool, except
+// any that an output uses.
+func (ec *ExecContext) releaseTemps(outs []*tensor.Tensor) {
+	for i, b := range ec.temps {
+		live := false
+		for _, o := range outs {
+			if liveOverlap(o, b) {
+				live = true
+				break
+			}
+		}
+		if !live {
+			ec.sess.pool.put(b)
+		}
+		ec.temps[i] = nil
+	}
+	ec.temps = ec.temps[:0]
 }
 
 // Alloc returns a zeroed tensor whose buffer may be recycled from values the
@@ -524,6 +566,9 @@ func (s *Session) run(ctx context.Context, inputs []*tensor.Tensor, parent *scop
 			t0 = time.Now()
 		}
 		outs, err := safeRun(cn.k, ec, in)
+		if len(ec.temps) > 0 {
+			ec.releaseTemps(outs)
+		}
 		if err != nil {
 			if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 				return nil, err

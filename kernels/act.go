@@ -33,6 +33,35 @@ func F16ToF32(dst []float32, src []uint16) { active.Load().h2f(dst, src) }
 // F32ToF16 narrows to float16 bits, rounding to nearest even.
 func F32ToF16(dst []uint16, src []float32) { active.Load().nk.f2h(dst, src) }
 
+// cvtChunk is the element count of one task of the parallel conversions.
+const cvtChunk = 1 << 16
+
+// F16ToF32Par is F16ToF32 split over up to threads goroutines.
+func F16ToF32Par(dst []float32, src []uint16, threads int) {
+	if len(dst) < len(src) {
+		panic(errShortConv)
+	}
+	s := active.Load()
+	n := len(src)
+	Parallel(nkThreads(threads, n), (n+cvtChunk-1)/cvtChunk, func(t int) {
+		lo, hi := t*cvtChunk, min(n, (t+1)*cvtChunk)
+		s.h2f(dst[lo:hi], src[lo:hi])
+	})
+}
+
+// F32ToF16Par is F32ToF16 split over up to threads goroutines.
+func F32ToF16Par(dst []uint16, src []float32, threads int) {
+	if len(dst) < len(src) {
+		panic(errShortConv)
+	}
+	s := active.Load()
+	n := len(src)
+	Parallel(nkThreads(threads, n), (n+cvtChunk-1)/cvtChunk, func(t int) {
+		lo, hi := t*cvtChunk, min(n, (t+1)*cvtChunk)
+		s.nk.f2h(dst[lo:hi], src[lo:hi])
+	})
+}
+
 func nkCheckAct(dst, src []float32) {
 	if len(dst) < len(src) {
 		panic(nkErrShortY)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	"slices"
 	"testing"
 )
 
@@ -298,4 +299,33 @@ func ExampleGeluF32() {
 	GeluF32(y, x)
 	fmt.Printf("%.4f\n", y)
 	// Output: [-0.1587 0.0000 0.8413 1.9545]
+}
+
+// TestConvertPar checks the parallel conversions against the serial ones
+// for lengths around the chunk size and several thread counts.
+func TestConvertPar(t *testing.T) {
+	r := rand.New(rand.NewSource(11))
+	for _, n := range []int{0, 1, 7, cvtChunk - 1, cvtChunk + 9, 3*cvtChunk + 5} {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(r.NormFloat64() * 100)
+		}
+		want := make([]uint16, n)
+		F32ToF16(want, x)
+		back := make([]float32, n)
+		F16ToF32(back, want)
+		for _, th := range []int{1, 2, 3} {
+			h := make([]uint16, n+1)
+			h[n] = 0xabcd
+			F32ToF16Par(h[:n], x, th)
+			if !slices.Equal(h[:n], want) || h[n] != 0xabcd {
+				t.Fatalf("n=%d threads=%d: F32ToF16Par differs from F32ToF16", n, th)
+			}
+			f := make([]float32, n)
+			F16ToF32Par(f, want, th)
+			if !slices.Equal(f, back) {
+				t.Fatalf("n=%d threads=%d: F16ToF32Par differs from F16ToF32", n, th)
+			}
+		}
+	}
 }

@@ -1,5 +1,7 @@
 package kernels
 
+import "github.com/x448/float16"
+
 // Winograd F(4×4, 3×3) convolution.
 //
 // A 3×3, stride-1, undilated, ungrouped convolution is computed on 4×4
@@ -74,12 +76,15 @@ func (p Conv2D) Out() (oh, ow int) {
 }
 
 // ConvEpilogue is applied to each output element after the bias:
-// y += Add[i] (Add has Y's layout and length; nil skips it), then
-// y = y·sigmoid(y) when SiLU.
+// y += Add[i] (Add, or the float16 AddH, has Y's layout and length; nil
+// skips it), then y = y·sigmoid(y) when SiLU.
 type ConvEpilogue struct {
 	Add  []float32
+	AddH []uint16
 	SiLU bool
 }
+
+func (e *ConvEpilogue) on() bool { return e.Add != nil || e.AddH != nil || e.SiLU }
 
 // WinogradFilter is a 3×3 filter bank transformed for F(4×4,3×3) and packed
 // for one kernel set. It is read-only after NewWinogradFilter and may be
@@ -159,12 +164,14 @@ func NewWinogradFilter(m, c int, w Operand, hwc bool, threads int) *WinogradFilt
 }
 
 // WinogradWorth reports whether Winograd F(4×4,3×3) is expected to beat
-// im2col+GEMM for p: enough channels for the GEMMs and enough tiles to fill
-// the micro-kernel's columns.
+// im2col+GEMM for p: enough input channels for the GEMMs and enough tiles
+// to fill the micro-kernel's columns. Few output channels are fine (the
+// VAE's 128→3 conv_out: im2col + GEMM would pack a 1152×262144 matrix for a
+// 3-row product).
 func WinogradWorth(p Conv2D) bool {
 	oh, ow := p.Out()
 	tiles := p.N * ((oh + 3) / 4) * ((ow + 3) / 4)
-	return p.C >= 16 && p.M >= 16 && tiles >= WinogradMinTiles
+	return p.C >= 16 && tiles >= WinogradMinTiles
 }
 
 // WinogradMinTiles is the fewest 4×4 output tiles for which a convolution
@@ -204,6 +211,37 @@ type cvSeg struct {
 // nil (else len M). x and y have the layouts p.NHWC selects; y is fully
 // written. The result is bit-identical for every thread count.
 func (f *WinogradFilter) Conv(p Conv2D, x, bias []float32, epi ConvEpilogue, y []float32, threads int) {
+	f.conv(p, cvData{f32: x}, bias, epi, cvData{f32: y}, threads)
+}
+
+// ConvF16 is Conv with float16 x and y: the input is widened tile by tile
+// as it is transformed and the output narrowed (round to nearest even) as
+// it is stored, so no float32 copy of either tensor is made.
+func (f *WinogradFilter) ConvF16(p Conv2D, x []uint16, bias []float32, epi ConvEpilogue, y []uint16, threads int) {
+	f.conv(p, cvData{f16: x}, bias, epi, cvData{f16: y}, threads)
+}
+
+// ConvOutF16 is Conv with a float16 y, narrowed (round to nearest even) as
+// it is stored: no float32 copy of the output is made. (Widening x tile by
+// tile, as ConvF16 does, costs more than one vectorised pass over it.)
+func (f *WinogradFilter) ConvOutF16(p Conv2D, x, bias []float32, epi ConvEpilogue, y []uint16, threads int) {
+	f.conv(p, cvData{f32: x}, bias, epi, cvData{f16: y}, threads)
+}
+
+// cvData is a float32 or float16 tensor of Conv.
+type cvData struct {
+	f32 []float32
+	f16 []uint16
+}
+
+func (d cvData) len() int {
+	if d.f16 != nil {
+		return len(d.f16)
+	}
+	return len(d.f32)
+}
+
+func (f *WinogradFilter) conv(p Conv2D, x cvData, bias []float32, epi ConvEpilogue, y cvData, threads int) {
 	if p.C != f.C || p.M != f.M || p.N < 0 || p.H < 0 || p.W < 0 || p.PadT < 0 || p.PadL < 0 || p.PadB < 0 || p.PadR < 0 {
 		panic(errConvShape)
 	}
@@ -211,16 +249,16 @@ func (f *WinogradFilter) Conv(p Conv2D, x, bias []float32, epi ConvEpilogue, y [
 	if p.N == 0 || oh <= 0 || ow <= 0 {
 		return
 	}
-	if len(x) < p.N*p.C*p.H*p.W {
+	if x.len() < p.N*p.C*p.H*p.W {
 		panic(errConvShortX)
 	}
-	if len(y) < p.N*p.M*oh*ow {
+	if y.len() < p.N*p.M*oh*ow {
 		panic(errConvShortY)
 	}
 	if bias != nil && len(bias) < p.M {
 		panic(errConvShortBias)
 	}
-	if epi.Add != nil && len(epi.Add) < p.N*p.M*oh*ow {
+	if epi.Add != nil && len(epi.Add) < p.N*p.M*oh*ow || epi.AddH != nil && len(epi.AddH) < p.N*p.M*oh*ow {
 		panic(errConvShortAdd)
 	}
 	if threads < 1 {
@@ -281,7 +319,7 @@ func (f *WinogradFilter) Conv(p Conv2D, x, bias []float32, epi ConvEpilogue, y [
 				kcb := min(kc, C-kb*kc)
 				vc := v[kb*kc*tb+(c%kc)*nr:]
 				for _, sg := range segs {
-					d, ld := cvInputRows(p, x, c, sg, pad, ldIn)
+					d, ld := cvInputRows(p, s, x, c, sg, pad, ldIn)
 					sl := sg.col / nr
 					s.wino.in(d, ld, sg.cnt, vc[sl*kcb*nr+sg.col%nr:], vs)
 				}
@@ -326,15 +364,15 @@ func (f *WinogradFilter) Conv(p Conv2D, x, bias []float32, epi ConvEpilogue, y [
 }
 
 // cvInputRows returns the 6 input rows of segment sg for channel c, as d
-// with row stride ld: x itself when the 6×(4·cnt+2) window lies inside an
-// NCHW image, else a zero-padded copy in pad.
-func cvInputRows(p Conv2D, x []float32, c int, sg cvSeg, pad []float32, ldp int) ([]float32, int) {
+// with row stride ld: x itself when x is float32 and the 6×(4·cnt+2) window
+// lies inside an NCHW image, else a zero-padded (and widened) copy in pad.
+func cvInputRows(p Conv2D, s *Set, x cvData, c int, sg cvSeg, pad []float32, ldp int) ([]float32, int) {
 	iy0 := 4*sg.ty - p.PadT
 	ix0 := 4*sg.tx - p.PadL
 	wd := 4*sg.cnt + 2
-	if !p.NHWC && iy0 >= 0 && iy0+6 <= p.H && ix0 >= 0 && ix0+wd <= p.W {
+	if x.f16 == nil && !p.NHWC && iy0 >= 0 && iy0+6 <= p.H && ix0 >= 0 && ix0+wd <= p.W {
 		base := ((sg.n*p.C+c)*p.H+iy0)*p.W + ix0
-		return x[base:], p.W
+		return x.f32[base:], p.W
 	}
 	lo, hi := max(0, -ix0), min(wd, p.W-ix0) // in-range columns [lo, hi)
 	for i := 0; i < 6; i++ {
@@ -346,14 +384,23 @@ func cvInputRows(p Conv2D, x []float32, c int, sg cvSeg, pad []float32, ldp int)
 		}
 		clear(row[:lo])
 		clear(row[hi:])
-		if p.NHWC {
-			src := x[(sg.n*p.H+iy)*p.W*p.C+c:]
+		switch {
+		case p.NHWC && x.f16 != nil:
+			src := x.f16[(sg.n*p.H+iy)*p.W*p.C+c:]
+			for j := lo; j < hi; j++ {
+				row[j] = nnH2F(src[(ix0+j)*p.C])
+			}
+		case p.NHWC:
+			src := x.f32[(sg.n*p.H+iy)*p.W*p.C+c:]
 			for j := lo; j < hi; j++ {
 				row[j] = src[(ix0+j)*p.C]
 			}
-		} else {
+		case x.f16 != nil:
 			base := ((sg.n*p.C+c)*p.H + iy) * p.W
-			copy(row[lo:hi], x[base+ix0+lo:base+ix0+hi])
+			s.h2f(row[lo:hi], x.f16[base+ix0+lo:base+ix0+hi])
+		default:
+			base := ((sg.n*p.C+c)*p.H + iy) * p.W
+			copy(row[lo:hi], x.f32[base+ix0+lo:base+ix0+hi])
 		}
 	}
 	return pad, ldp
@@ -362,17 +409,17 @@ func cvInputRows(p Conv2D, x []float32, c int, sg cvSeg, pad []float32, ldp int)
 // cvOutput transforms segment sg of output channel m (y holds its 36
 // GEMM results at stride ys) and stores it into out with bias and epilogue,
 // clipped to the oh×ow image.
-func cvOutput(p Conv2D, s *Set, oh, ow int, y []float32, ys int, sg cvSeg, m int, bias float32, epi ConvEpilogue, out, buf []float32, ldb int) {
+func cvOutput(p Conv2D, s *Set, oh, ow int, y []float32, ys int, sg cvSeg, m int, bias float32, epi ConvEpilogue, out cvData, buf []float32, ldb int) {
 	oy0, ox0 := 4*sg.ty, 4*sg.tx
 	wd := 4 * sg.cnt
 	rows, cols := min(4, oh-oy0), min(wd, ow-ox0)
-	if !p.NHWC && rows == 4 && cols == wd {
+	if out.f16 == nil && !p.NHWC && rows == 4 && cols == wd {
 		base := ((sg.n*p.M+m)*oh+oy0)*ow + ox0
-		s.wino.out(y, ys, sg.cnt, bias, out[base:], ow)
-		if epi.Add != nil || epi.SiLU {
+		s.wino.out(y, ys, sg.cnt, bias, out.f32[base:], ow)
+		if epi.on() {
 			for r := 0; r < 4; r++ {
 				o := base + r*ow
-				cvEpilogue(out[o:o+wd], epi, o, 1)
+				cvEpilogue(s, out.f32[o:o+wd], epi, o)
 			}
 		}
 		return
@@ -382,34 +429,55 @@ func cvOutput(p Conv2D, s *Set, oh, ow int, y []float32, ys int, sg cvSeg, m int
 		src := buf[r*ldb : r*ldb+cols]
 		if p.NHWC {
 			o := ((sg.n*oh+oy0+r)*ow+ox0)*p.M + m
-			dst := out[o:]
-			for j, val := range src {
-				dst[j*p.M] = val
-			}
-			if epi.Add != nil || epi.SiLU {
-				cvEpilogue(out[o:o+(cols-1)*p.M+1], epi, o, p.M)
+			for j := range src {
+				v := src[j]
+				if epi.Add != nil {
+					v += epi.Add[o+j*p.M]
+				} else if epi.AddH != nil {
+					v += nnH2F(epi.AddH[o+j*p.M])
+				}
+				if epi.SiLU {
+					v = v / (1 + Exp32(-v))
+				}
+				if out.f16 != nil {
+					out.f16[o+j*p.M] = uint16(float16.Fromfloat32(v))
+				} else {
+					out.f32[o+j*p.M] = v
+				}
 			}
 			continue
 		}
 		o := ((sg.n*p.M+m)*oh+oy0+r)*ow + ox0
-		copy(out[o:o+cols], src)
-		if epi.Add != nil || epi.SiLU {
-			cvEpilogue(out[o:o+cols], epi, o, 1)
+		if epi.on() {
+			cvEpilogue(s, src, epi, o)
+		}
+		if out.f16 != nil {
+			s.nk.f2h(out.f16[o:o+cols], src)
+		} else {
+			copy(out.f32[o:o+cols], src)
 		}
 	}
 }
 
-// cvEpilogue applies epi to y[0], y[st], y[2st], … (y starts at output
-// index off).
-func cvEpilogue(y []float32, epi ConvEpilogue, off, st int) {
-	for j := 0; j < len(y); j += st {
-		val := y[j]
-		if epi.Add != nil {
-			val += epi.Add[off+j]
+// cvEpilogue applies epi to the contiguous run y of an NCHW output that
+// starts at output index off: the addend, then SiLU (vectorised).
+func cvEpilogue(s *Set, y []float32, epi ConvEpilogue, off int) {
+	switch {
+	case epi.Add != nil:
+		for j, v := range epi.Add[off : off+len(y)] {
+			y[j] += v
 		}
-		if epi.SiLU {
-			val = val / (1 + Exp32(-val))
+	case epi.AddH != nil:
+		var tmp [64]float32
+		for j0 := 0; j0 < len(y); j0 += len(tmp) {
+			n := min(len(tmp), len(y)-j0)
+			s.h2f(tmp[:n], epi.AddH[off+j0:off+j0+n])
+			for j, v := range tmp[:n] {
+				y[j0+j] += v
+			}
 		}
-		y[j] = val
+	}
+	if epi.SiLU {
+		s.nk.silu(y, y)
 	}
 }

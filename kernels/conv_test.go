@@ -255,3 +255,69 @@ func cvClose(got, want []float32, ld, cols int) error {
 	}
 	return nil
 }
+
+// TestWinogradF16 checks ConvF16 against Conv on the widened data: the
+// float16 path must give exactly the narrowed float32 result (the same
+// transforms on the same values), with guard bands around Y.
+func TestWinogradF16(t *testing.T) {
+	r := rand.New(rand.NewSource(12))
+	for _, set := range Sets() {
+		for _, tc := range cvCases() {
+			t.Run(set+"/"+tc.name, func(t *testing.T) {
+				useSet(t, set)
+				p := tc.p
+				oh, ow := p.Out()
+				ny := p.N * p.M * oh * ow
+				x16 := make([]uint16, p.N*p.C*p.H*p.W)
+				for i := range x16 {
+					x16[i] = f16bits(r.Float32()*4 - 2)
+				}
+				x := make([]float32, len(x16))
+				h2fGeneric(x, x16)
+				f := NewWinogradFilter(p.M, p.C, Operand{F32: nnRand(r, p.M*p.C*9)}, p.NHWC, 2)
+				var bias []float32
+				if tc.bias {
+					bias = nnRand(r, p.M)
+				}
+				var epi, epiH ConvEpilogue
+				if tc.epi == "add" || tc.epi == "add+silu" {
+					epiH.AddH = make([]uint16, ny)
+					for i := range epiH.AddH {
+						epiH.AddH[i] = f16bits(r.Float32()*2 - 1)
+					}
+					epi.Add = make([]float32, ny)
+					h2fGeneric(epi.Add, epiH.AddH)
+				}
+				epi.SiLU = tc.epi == "silu" || tc.epi == "add+silu"
+				epiH.SiLU = epi.SiLU
+				y := make([]float32, ny)
+				f.Conv(p, x, bias, epi, y, 2)
+				want := make([]uint16, ny)
+				nkF2hGeneric(want, y)
+				for _, th := range []int{1, 3} { // 1: ConvF16, 3: ConvOutF16
+					got := make([]uint16, ny+8)
+					for i := range got {
+						got[i] = 0xfe00 // NaN guard
+					}
+					if th == 1 {
+						f.ConvF16(p, x16, bias, epiH, got[4:4+ny], th)
+					} else {
+						f.ConvOutF16(p, x, bias, epiH, got[4:4+ny], th)
+					}
+					for i := 0; i < 4; i++ {
+						if got[i] != 0xfe00 || got[4+ny+i] != 0xfe00 {
+							t.Fatalf("threads=%d: guard band overwritten", th)
+						}
+					}
+					if !slices.Equal(got[4:4+ny], want) {
+						for i := range want {
+							if got[4+i] != want[i] {
+								t.Fatalf("threads=%d: y[%d] = %#x, float32 path narrowed %#x", th, i, got[4+i], want[i])
+							}
+						}
+					}
+				}
+			})
+		}
+	}
+}

@@ -176,6 +176,33 @@ func toF32(t *tensor.Tensor) []float32 {
 	return t.Float32s()
 }
 
+// toF32T is toF32 for the inputs of large kernels: a float16 (or other
+// non-float32) tensor is widened in parallel into a scratch buffer of the
+// session (ec.TempF32), which goes back to the pool when the kernel
+// returns, so the result must not become an output.
+func toF32T(ec *graph.ExecContext, t *tensor.Tensor) []float32 {
+	if t.DType() == tensor.Float {
+		return t.F32()
+	}
+	if t.DType() == tensor.Float16 && t.Contiguous() {
+		src := tensor.View[uint16](t)
+		out := ec.TempF32(len(src))
+		kernels.F16ToF32Par(out, src, nnThreads(ec))
+		return out
+	}
+	return t.Float32s()
+}
+
+// narrowT stores float32 src into t (any float dtype) from element off,
+// in parallel for float16.
+func narrowT(ec *graph.ExecContext, t *tensor.Tensor, off int, src []float32) {
+	if t.DType() == tensor.Float16 {
+		kernels.F32ToF16Par(tensor.View[uint16](t)[off:off+len(src)], src, nnThreads(ec))
+		return
+	}
+	nnNarrow(t, off, src)
+}
+
 // fromF32 stores float32 results as dtype dt (float32, float16 or bfloat16).
 func fromF32(dt tensor.DType, shape []int, v []float32) *tensor.Tensor {
 	switch dt {

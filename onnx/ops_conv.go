@@ -318,25 +318,35 @@ func cvConvFused(ec *graph.ExecContext, wc *cvWino, a *nnConvAttrs, x, w, b, add
 	var epi kernels.ConvEpilogue
 	if ce != nil && (ce.add == nil || tensor.SameShape(ce.add.Shape(), outShape)) {
 		epi.SiLU, fused = ce.silu, true
-		if ce.add != nil {
-			epi.Add = toF32(ce.add)
+		switch {
+		case ce.add == nil:
+		case dt == tensor.Float16 && ce.add.Contiguous():
+			epi.AddH = tensor.View[uint16](ce.add)
+		default:
+			epi.Add = toF32T(ec, ce.add)
 		}
 	}
 	f := wc.filter(w, p.M, p.C, false, threads)
-	out := tensor.New(dt, outShape...)
-	var y []float32
-	if dt == tensor.Float {
-		y = out.F32()
-	} else {
-		y = make([]float32, out.Numel())
-	}
+	out := ec.Alloc(dt, outShape...)
 	var bias []float32
 	if b != nil {
 		bias = toF32(b)
 	}
-	f.Conv(p, toF32(x), bias, epi, y, threads)
+	if dt == tensor.Float16 && epi.Add == nil {
+		// X widened in one vectorised pass into a pooled buffer; Y
+		// narrowed as it is stored (no float32 copy of the output).
+		f.ConvOutF16(p, toF32T(ec, x), bias, epi, tensor.View[uint16](out), threads)
+		return out, fused, nil
+	}
+	var y []float32
+	if dt == tensor.Float {
+		y = out.F32()
+	} else {
+		y = ec.TempF32(out.Numel())
+	}
+	f.Conv(p, toF32T(ec, x), bias, epi, y, threads)
 	if dt != tensor.Float {
-		nnNarrow(out, 0, y)
+		narrowT(ec, out, 0, y)
 	}
 	return out, fused, nil
 }
@@ -411,7 +421,7 @@ func nnConv(ec *graph.ExecContext, a *nnConvAttrs, x, w, b *tensor.Tensor, epi *
 
 	// Prepacked weight: op(B) = Wᵀ, rows x M.
 	var pb *kernels.PackedB
-	if G == 1 && (dt == tensor.Float || dt == tensor.Float16) {
+	if G == 1 && M >= 16 && (dt == tensor.Float || dt == tensor.Float16) {
 		pb = pkWeight(ec, w, nnOpAt(wop, 0, rows, true), rows, M)
 	}
 	var addF []float32
@@ -419,7 +429,7 @@ func nnConv(ec *graph.ExecContext, a *nnConvAttrs, x, w, b *tensor.Tensor, epi *
 		if epi.add != nil && (epi.add.DType() != dt || !tensor.SameShape(epi.add.Shape(), outShape)) {
 			epi = nil
 		} else if epi.add != nil {
-			addF = toF32(epi.add)
+			addF = toF32T(ec, epi.add)
 		}
 	} else {
 		epi = nil
@@ -427,12 +437,11 @@ func nnConv(ec *graph.ExecContext, a *nnConvAttrs, x, w, b *tensor.Tensor, epi *
 	fused = epi != nil
 
 	var res []float32 // float32 result (the output itself for float32)
+	out = ec.Alloc(dt, outShape...)
 	if dt == tensor.Float {
-		out = tensor.New(dt, outShape...)
 		res = out.F32()
 	} else {
-		out = tensor.New(dt, outShape...)
-		res = make([]float32, M*outSz) // one image at a time
+		res = ec.TempF32(M * outSz) // one image at a time
 	}
 	var xop kernels.Operand
 	var xf []float32
@@ -441,7 +450,7 @@ func nnConv(ec *graph.ExecContext, a *nnConvAttrs, x, w, b *tensor.Tensor, epi *
 	} else if dt == tensor.Float16 && pointwise {
 		xop = nnOperand(x)
 	} else {
-		xf = make([]float32, C*inSz) // one image at a time
+		xf = ec.TempF32(C * inSz) // one image at a time
 	}
 	// im2col chunking: whole output lines, about 4M floats per chunk.
 	lastOut := g.out[len(g.out)-1]
@@ -449,7 +458,7 @@ func nnConv(ec *graph.ExecContext, a *nnConvAttrs, x, w, b *tensor.Tensor, epi *
 	linesPer := max(1, (1<<22)/max(1, rows*lastOut))
 	var colBuf []float32
 	if !pointwise && outSz > 0 {
-		colBuf = make([]float32, rows*min(outSz, linesPer*lastOut))
+		colBuf = ec.TempF32(rows * min(outSz, linesPer*lastOut))
 	}
 	for ni := 0; ni < N; ni++ {
 		y := res
@@ -497,7 +506,7 @@ func nnConv(ec *graph.ExecContext, a *nnConvAttrs, x, w, b *tensor.Tensor, epi *
 				}
 			}
 			if dt != tensor.Float {
-				nnNarrow(out, ni*M*outSz, y)
+				narrowT(ec, out, ni*M*outSz, y)
 			}
 			continue
 		}

@@ -554,10 +554,10 @@ func fzConvFactory(n *graph.Node, _ int) (graph.Kernel, error) {
 			if err != nil {
 				return nil, err
 			}
-			addF = toF32(add)
+			addF = toF32T(ec, add)
 			cst, ast = bcastStrides(cs, outShape), bcastStrides(add.Shape(), outShape)
 		}
-		cf := toF32(c) // c is fresh: float32 data is modified in place
+		cf := toF32T(ec, c) // c is fresh: float32 data is modified in place
 		if add == nil {
 			run := fzEpiSubset(steps, consts)
 			fzParallelChunks(ec, cf, run)
@@ -565,7 +565,7 @@ func fzConvFactory(n *graph.Node, _ int) (graph.Kernel, error) {
 				return one(c)
 			}
 			out := ec.Alloc(dt, cs...)
-			fzStore(out, 0, cf)
+			narrowT(ec, out, 0, cf)
 			return one(out)
 		}
 		// Steps before the add run on the conv result, then the add, then the rest.
@@ -581,7 +581,7 @@ func fzConvFactory(n *graph.Node, _ int) (graph.Kernel, error) {
 		if dt == tensor.Float {
 			y = out.F32()
 		} else {
-			y = make([]float32, tensor.Numel(outShape))
+			y = ec.TempF32(tensor.Numel(outShape))
 		}
 		bcastRuns(outShape, [][]int{cst, ast}, func(o int, offs []int, n int, st []int) {
 			ic, ia := offs[0], offs[1]
@@ -593,7 +593,7 @@ func fzConvFactory(n *graph.Node, _ int) (graph.Kernel, error) {
 		})
 		fzParallelChunks(ec, y, post)
 		if dt != tensor.Float {
-			fzStore(out, 0, y)
+			narrowT(ec, out, 0, y)
 		}
 		return one(out)
 	}), nil
