@@ -246,6 +246,18 @@ func nnResize(ec *graph.ExecContext, a *nnResizeAttrs, x, roiT, scalesT, sizesT 
 	}
 	dt := x.DType()
 	threads := nnThreads(ec)
+	if a.mode == "nearest" && x.Contiguous() && rsPlanar(taps) {
+		switch dt.Size() {
+		case 2:
+			o := ec.Alloc(dt, out...)
+			rsNearestPlanes(tensor.View[uint16](x), tensor.View[uint16](o), shape, taps, threads)
+			return one(o)
+		case 4:
+			o := ec.Alloc(dt, out...)
+			rsNearestPlanes(tensor.View[uint32](x), tensor.View[uint32](o), shape, taps, threads)
+			return one(o)
+		}
+	}
 	if a.mode == "nearest" && (dt == tensor.Float || isHalf(dt)) {
 		v := toF32(x)
 		if dt == tensor.Float {
@@ -517,4 +529,74 @@ func nnNormalize(w []float64) {
 			w[i] /= s
 		}
 	}
+}
+
+// rsPlanar reports whether only the last two dims are resized, with one
+// tap each and no extrapolated outputs (nearest-neighbour upsampling of
+// images, as the SD-Turbo decoders do).
+func rsPlanar(taps []*nnTaps) bool {
+	r := len(taps)
+	if r < 2 {
+		return false
+	}
+	for d, t := range taps {
+		if t == nil {
+			continue
+		}
+		if d < r-2 || t.n != 1 {
+			return false
+		}
+		for _, e := range t.extrap {
+			if e {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// rsNearestPlanes copies elements (any 2- or 4-byte dtype, bit for bit)
+// of each [H, W] plane of src into the resized planes of dst: an output row
+// is gathered once and copied to the following outputs that read the same
+// input row.
+func rsNearestPlanes[T uint16 | uint32](src, dst []T, shape []int, taps []*nnTaps, threads int) {
+	r := len(shape)
+	h, w := shape[r-2], shape[r-1]
+	oh, ow := h, w
+	var hIdx, wIdx []int
+	if t := taps[r-2]; t != nil {
+		oh, hIdx = t.out, t.idx
+	}
+	if t := taps[r-1]; t != nil {
+		ow, wIdx = t.out, t.idx
+	}
+	planes := tensor.Numel(shape[:r-2])
+	if planes == 0 || oh == 0 || ow == 0 {
+		return
+	}
+	kernels.Parallel(threads, planes, func(pl int) {
+		sp := src[pl*h*w : (pl+1)*h*w]
+		dp := dst[pl*oh*ow : (pl+1)*oh*ow]
+		prev := -1
+		for oy := 0; oy < oh; oy++ {
+			iy := oy
+			if hIdx != nil {
+				iy = hIdx[oy]
+			}
+			drow := dp[oy*ow : (oy+1)*ow]
+			if iy == prev {
+				copy(drow, dp[(oy-1)*ow:oy*ow])
+				continue
+			}
+			prev = iy
+			srow := sp[iy*w : (iy+1)*w]
+			if wIdx == nil {
+				copy(drow, srow)
+				continue
+			}
+			for ox, ix := range wIdx[:ow] {
+				drow[ox] = srow[ix]
+			}
+		}
+	})
 }
