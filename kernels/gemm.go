@@ -28,6 +28,16 @@ type gemmImpl struct {
 	kernH func(kc int, a []float32, b []uint16, c []float32, ldc int, add bool, alpha float32)
 }
 
+// kcFor returns the k block of a product whose B is prepacked as float16:
+// twice kc, since a float16 sliver takes half the L1 space, which halves
+// the passes over C.
+func (g *gemmImpl) kcFor(half bool) int {
+	if half {
+		return 2 * g.kc
+	}
+	return g.kc
+}
+
 // Operand is one matrix operand of Gemm, stored as float32 (F32) or as
 // float16 bits (F16; widened to float32 while packing, so fp16 weights are
 // never copied to a float32 buffer). Exactly one of F32 and F16 is used.
@@ -168,7 +178,8 @@ func gemmDrive(s *Set, m, n, k int, alpha float32, a, b Operand, pb *PackedB, be
 	epiOn := epi.active()
 
 	mBlocks := (m + g.mc - 1) / g.mc
-	kcMax := min(k, g.kc)
+	kcBlk := g.kcFor(pb != nil && pb.f16 != nil)
+	kcMax := min(k, kcBlk)
 	aPack := nnGetBuf(((m + mr - 1) / mr) * mr * kcMax)
 	defer nnPutBuf(aPack)
 	ap := *aPack
@@ -294,8 +305,8 @@ func gemmDrive(s *Set, m, n, k int, alpha float32, a, b Operand, pb *PackedB, be
 		}
 		slPerGroup = (nSlivers + nGroups - 1) / nGroups
 		nGroups = (nSlivers + slPerGroup - 1) / slPerGroup
-		for pc = 0; pc < k; pc += g.kc {
-			kc = min(g.kc, k-pc)
+		for pc = 0; pc < k; pc += kcBlk {
+			kc = min(kcBlk, k-pc)
 			first = pc == 0
 			last = pc+kc >= k
 			// Phase 1: pack A (all rows, this k block) and B (this panel,

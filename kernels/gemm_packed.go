@@ -17,7 +17,8 @@ import (
 //
 // Layout: for each panel of nc columns (the set's nc; the last one narrower)
 // and each block of kc rows, the panel's slivers of nr columns one after the
-// other, each kc groups of nr values (zero-padded past n). Panel jc starts at
+// other, each kc groups of nr values (zero-padded past n); kc is the set's
+// k block, doubled for float16 panels (gemmImpl.kcFor). Panel jc starts at
 // jc*K; block pc of it at jc*K + pc*ncp, ncp being its width rounded up to nr.
 type PackedB struct {
 	K, N int
@@ -66,6 +67,7 @@ func PackB(k, n int, b Operand, threads int) *PackedB {
 	g := &s.gemm
 	nr := g.nr
 	p := &PackedB{K: k, N: n, set: s}
+	kcBlk := g.kcFor(b.F16 != nil)
 	size := 0
 	for jc := 0; jc < n; jc += g.nc {
 		size += k * ((min(g.nc, n-jc) + nr - 1) / nr * nr)
@@ -86,7 +88,7 @@ func PackB(k, n int, b Operand, threads int) *PackedB {
 	var tasks []task
 	for jc := 0; jc < n; jc += g.nc {
 		nSl := (min(g.nc, n-jc) + nr - 1) / nr
-		for pc := 0; pc < k; pc += g.kc {
+		for pc := 0; pc < k; pc += kcBlk {
 			for s0 := 0; s0 < nSl; s0 += 8 {
 				tasks = append(tasks, task{jc, pc, s0})
 			}
@@ -96,7 +98,7 @@ func PackB(k, n int, b Operand, threads int) *PackedB {
 		tk := tasks[t]
 		nc := min(g.nc, n-tk.jc)
 		ncp := (nc + nr - 1) / nr * nr
-		kc := min(g.kc, k-tk.pc)
+		kc := min(kcBlk, k-tk.pc)
 		for js := tk.s0; js < min(ncp/nr, tk.s0+8); js++ {
 			o := tk.jc*k + tk.pc*ncp + js*nr*kc
 			j0 := tk.jc + js*nr
