@@ -207,13 +207,25 @@ func packA(s *Set, dst []float32, a Operand, MR, i0, mr, p0, kc int) {
 	}
 	ld := a.LD
 	if a.Trans { // op(A)[r][p] = A[p][r]: the mr values of one p are contiguous
+		// fp16 runs are widened a whole vector at a time where the operand
+		// has the values (mr is not a multiple of 8 on every set).
+		if a.F32 != nil {
+			for p := 0; p < kc; p++ {
+				off := (p0+p)*ld + i0
+				copy(dst[p*MR:p*MR+mr], a.F32[off:off+mr])
+			}
+			return
+		}
+		w := (mr + 7) &^ 7
+		var buf [maxMR + 8]float32 // escapes through s.h2f: only on this path
 		for p := 0; p < kc; p++ {
 			off := (p0+p)*ld + i0
 			d := dst[p*MR : p*MR+mr]
-			if a.F16 != nil {
-				s.h2f(d, a.F16[off:off+mr])
+			if off+w <= len(a.F16) {
+				s.h2f(buf[:w], a.F16[off:off+w])
+				copy(d, buf[:mr])
 			} else {
-				copy(d, a.F32[off:off+mr])
+				s.h2f(d, a.F16[off:off+mr])
 			}
 		}
 		return
