@@ -1,6 +1,11 @@
 package kernels
 
-import "github.com/x448/float16"
+import (
+	"runtime"
+	"unsafe"
+
+	"github.com/x448/float16"
+)
 
 // Winograd F(4×4, 3×3) convolution.
 //
@@ -57,6 +62,10 @@ var (
 type winoImpl struct {
 	in  func(d []float32, ld, n int, v []float32, vs int)
 	out func(y []float32, ys, n int, bias float32, o []float32, ld int)
+	// filtH and filtF transform eight filters (see winoFiltGeneric) from
+	// float16 or float32 tap-major weights.
+	filtH func(w []uint16, ldw int, u []float32, us int)
+	filtF func(w []float32, ldw int, u []float32, us int)
 }
 
 // Conv2D is the geometry of one 2-D convolution: N images of C×H×W in, M
@@ -95,13 +104,147 @@ type WinogradFilter struct {
 	mp   int       // M rounded up to the set's mr
 	us   int       // stride of the 36 matrices in u
 	u    []float32 // 36 packed mp×C matrices
+	// Lazy filters (NewWinogradLazy) keep the weights tap-major instead,
+	// row c*9+k holding tap k of input channel c for every output channel
+	// (ldw ≥ mp+8, zero-padded), in their own dtype.
+	lazy bool
+	ldw  int
+	wtH  []uint16
+	wtF  []float32
+	raw  []byte
+	mmap bool
 }
 
 // Set returns the name of the kernel set the filter is packed for.
 func (f *WinogradFilter) Set() string { return f.set.Name }
 
 // Bytes returns the memory held by the transformed filter.
-func (f *WinogradFilter) Bytes() int { return 4 * len(f.u) }
+func (f *WinogradFilter) Bytes() int { return 4*len(f.u) + len(f.raw) }
+
+// Lazy reports whether the filter is transformed during each convolution.
+func (f *WinogradFilter) Lazy() bool { return f.lazy }
+
+// Free releases a lazy filter's weights (a no-op for others); the filter
+// must not be used afterwards.
+func (f *WinogradFilter) Free() {
+	if f.raw != nil {
+		f.wtH, f.wtF = nil, nil
+		bigFree(f.raw, f.mmap)
+		f.raw = nil
+	}
+}
+
+// NewWinogradLazy lays the m×c 3×3 filters in w out tap-major for the
+// active kernel set, in w's dtype and outside the Go heap (the same memory
+// as w), and transforms them during each convolution, a block of output
+// channels at a time, instead of keeping the transformed filter (4× the
+// fp32 weights). That pays where the transform is small next to the
+// products it feeds: few tiles (images of 32² and below) and many channels.
+func NewWinogradLazy(m, c int, w Operand, hwc bool, threads int) *WinogradFilter {
+	if m < 1 || c < 1 {
+		panic(errConvShape)
+	}
+	l := len(w.F32)
+	if w.F32 == nil {
+		l = len(w.F16)
+	}
+	if l < m*c*9 {
+		panic(errConvShortW)
+	}
+	s := active.Load()
+	mr := s.gemm.mr
+	mp := (m + mr - 1) / mr * mr
+	f := &WinogradFilter{M: m, C: c, set: s, mp: mp, lazy: true, ldw: mp + 8}
+	n := c * 9 * f.ldw
+	if w.F16 != nil {
+		f.raw, f.mmap = bigAlloc(2 * n)
+		f.wtH = unsafe.Slice((*uint16)(unsafe.Pointer(&f.raw[0])), n)
+	} else {
+		f.raw, f.mmap = bigAlloc(4 * n)
+		f.wtF = unsafe.Slice((*float32)(unsafe.Pointer(&f.raw[0])), n)
+	}
+	runtime.SetFinalizer(f, (*WinogradFilter).Free)
+	Parallel(threads, c, func(ci int) {
+		for k := 0; k < 9; k++ {
+			row := (ci*9 + k) * f.ldw
+			for mi := 0; mi < m; mi++ {
+				idx := (mi*c+ci)*9 + k
+				if hwc {
+					idx = (mi*9+k)*c + ci
+				}
+				if f.wtH != nil {
+					f.wtH[row+mi] = w.F16[idx]
+				} else {
+					f.wtF[row+mi] = w.F32[idx]
+				}
+			}
+		}
+	})
+	return f
+}
+
+// lazyGemms is phase 2 of conv for a lazy filter: tasks over chunks of
+// cvLazyPanels panels; per k block a task transforms its panels' filters
+// for the block's channels into a scratch U (all 36 ξ), then runs the 36
+// GEMMs against V. Every Y element is owned by one task.
+func (f *WinogradFilter) lazyGemms(C, tb int, v []float32, vs int, yw []float32, ys int, threads int) {
+	g := &f.set.gemm
+	mr, nr, kc := g.mr, g.nr, g.kc
+	panels := f.mp / mr
+	nch := (panels + cvLazyPanels - 1) / cvLazyPanels
+	pst := mr*kc + 8 // panel stride in U (spill room)
+	usS := cvLazyPanels*pst + 8
+	slivers := tb / nr
+	Parallel(threads, nch, func(ch int) {
+		p0, p1 := ch*cvLazyPanels, min(panels, ch*cvLazyPanels+cvLazyPanels)
+		ub := nnGetBuf(36 * usS)
+		defer nnPutBuf(ub)
+		uS := *ub
+		for kb := 0; kb*kc < C; kb++ {
+			kcb := min(kc, C-kb*kc)
+			f.lazyU(uS, usS, pst, p0, p1, kb*kc, kcb)
+			for xi := 0; xi < 36; xi++ {
+				vx := v[xi*vs:]
+				yx := yw[xi*ys:]
+				ux := uS[xi*usS:]
+				for sl := 0; sl < slivers; sl++ {
+					b := vx[kb*kc*tb+sl*kcb*nr:]
+					for pn := p0; pn < p1; pn++ {
+						g.kern(kcb, ux[(pn-p0)*pst:], b, yx[pn*mr*tb+sl*nr:], tb, kb > 0, 1)
+					}
+				}
+			}
+		}
+	})
+}
+
+// cvLazyPanels is the number of mr-row panels of U one lazy task
+// transforms and multiplies per k block.
+const cvLazyPanels = 4
+
+// lazyU fills uS with the transformed filters of panels [p0, p1) for input
+// channels [c0, c0+kcb): U_ξ[pn-p0][ci-c0][m%mr] at ξ*usS + (pn-p0)*pst +
+// (ci-c0)*mr + m%mr. Each 8-lane transform may spill a few lanes past its
+// panel row into the next channel's (written afterwards) or into the pst
+// padding.
+func (f *WinogradFilter) lazyU(uS []float32, usS, pst, p0, p1, c0, kcb int) {
+	s := f.set
+	mr := s.gemm.mr
+	for pn := p0; pn < p1; pn++ {
+		for ci := 0; ci < kcb; ci++ {
+			row := (c0 + ci) * 9 * f.ldw
+			for g := 0; g < mr; g += 8 {
+				m0 := pn*mr + g
+				dst := uS[(pn-p0)*pst+ci*mr+g:]
+				if f.wtH != nil {
+					s.wino.filtH(f.wtH[row+m0:], f.ldw, dst, usS)
+				} else {
+					s.wino.filtF(f.wtF[row+m0:], f.ldw, dst, usS)
+				}
+			}
+		}
+	}
+}
 
 // NewWinogradFilter transforms the m×c 3×3 filters in w (F32 or F16; LD and
 // Trans are ignored) for the active kernel set. hwc says the layout is
@@ -174,6 +317,16 @@ func WinogradWorth(p Conv2D) bool {
 	return p.C >= 16 && tiles >= WinogradMinTiles
 }
 
+// WinogradLazyWorth reports whether a convolution below WinogradMinTiles
+// tiles should run Winograd with a lazy filter (NewWinogradLazy): enough
+// tiles (12: a 16×16 output) and channels that the transform, redone every
+// call, is small next to the products, which Winograd cuts 2.25× to 4×.
+func WinogradLazyWorth(p Conv2D) bool {
+	oh, ow := p.Out()
+	tiles := p.N * ((oh + 3) / 4) * ((ow + 3) / 4)
+	return p.C >= 64 && p.M >= 16 && tiles >= 12 && tiles < WinogradMinTiles
+}
+
 // WinogradMinTiles is the fewest 4×4 output tiles for which a convolution
 // uses Winograd. The transformed filter is cached per session at 4× the
 // fp32 weight size (8× an fp16 weight), so it only pays where many tiles
@@ -187,6 +340,9 @@ var WinogradMinTiles = 256
 // cvBudget bounds the floats of the per-block V and Y buffers
 // (36·(C+M)·tiles).
 const cvBudget = 3 << 20
+
+// cvLazyBudget is cvBudget for lazy filters.
+const cvLazyBudget = 8 << 20
 
 // cvSkew returns a stride of at least n floats for the 36 transformed
 // matrices that is an odd number of cache lines, so the 36 streams of a
@@ -272,8 +428,13 @@ func (f *WinogradFilter) conv(p Conv2D, x cvData, bias []float32, epi ConvEpilog
 	T := p.N * th * tw
 
 	// Tiles per block: a multiple of nr within the V+Y budget, blocks of
-	// equal size.
-	tbMax := max(nr, cvBudget/(36*(C+mp))/nr*nr)
+	// equal size. Lazy filters are transformed once per block, so they get
+	// a larger budget (one block for their small images).
+	budget := cvBudget
+	if f.lazy {
+		budget = cvLazyBudget
+	}
+	tbMax := max(nr, budget/(36*(C+mp))/nr*nr)
 	tp := (T + nr - 1) / nr * nr
 	nb := (tp + tbMax - 1) / tbMax
 	tb := ((T+nb-1)/nb + nr - 1) / nr * nr
@@ -326,25 +487,30 @@ func (f *WinogradFilter) conv(p Conv2D, x cvData, bias []float32, epi ConvEpilog
 			}
 		})
 
-		// Phase 2: 36 GEMMs Y_ξ = U_ξ V_ξ, tasks over (ξ, panel chunk).
+		// Phase 2: 36 GEMMs Y_ξ = U_ξ V_ξ, tasks over (ξ, panel chunk);
+		// lazy filters: tasks over panel chunks, each transforming its U.
 		slivers := tb / nr
-		Parallel(threads, 36*nch, func(task int) {
-			xi, ch := task/nch, task%nch
-			p0, p1 := ch*pch, min(panels, ch*pch+pch)
-			u := f.u[xi*f.us:]
-			vx := v[xi*vs:]
-			yx := yw[xi*ys:]
-			for kb := 0; kb*kc < C; kb++ {
-				kcb := min(kc, C-kb*kc)
-				for sl := 0; sl < slivers; sl++ {
-					b := vx[kb*kc*tb+sl*kcb*nr:]
-					for pn := p0; pn < p1; pn++ {
-						a := u[kb*kc*mp+pn*mr*kcb:]
-						g.kern(kcb, a, b, yx[pn*mr*tb+sl*nr:], tb, kb > 0, 1)
+		if f.lazy {
+			f.lazyGemms(C, tb, v, vs, yw, ys, threads)
+		} else {
+			Parallel(threads, 36*nch, func(task int) {
+				xi, ch := task/nch, task%nch
+				p0, p1 := ch*pch, min(panels, ch*pch+pch)
+				u := f.u[xi*f.us:]
+				vx := v[xi*vs:]
+				yx := yw[xi*ys:]
+				for kb := 0; kb*kc < C; kb++ {
+					kcb := min(kc, C-kb*kc)
+					for sl := 0; sl < slivers; sl++ {
+						b := vx[kb*kc*tb+sl*kcb*nr:]
+						for pn := p0; pn < p1; pn++ {
+							a := u[kb*kc*mp+pn*mr*kcb:]
+							g.kern(kcb, a, b, yx[pn*mr*tb+sl*nr:], tb, kb > 0, 1)
+						}
 					}
 				}
-			}
-		})
+			})
+		}
 
 		// Phase 3: output transform, output channels split over tasks.
 		Parallel(threads, outTasks, func(task int) {

@@ -7,7 +7,7 @@ package kernels
 // next to the GEMMs, and Zen 4 splits 512-bit operations anyway).
 func plugConv(s *Set) {
 	if s.Name == "avx2" || s.Name == "avx512" {
-		s.wino = winoImpl{in: winoInAVX2Go, out: winoOutAVX2Go}
+		s.wino = winoImpl{in: winoInAVX2Go, out: winoOutAVX2Go, filtH: winoFiltHAVX2Go, filtF: winoFiltFAVX2Go}
 		return
 	}
 	s.wino = winoGeneric
@@ -41,4 +41,28 @@ func winoOutAVX2Go(y []float32, ys, n int, bias float32, o []float32, ld int) {
 	if n > n8 {
 		winoOutGeneric(y[n8:], ys, n-n8, bias, o[4*n8:], ld)
 	}
+}
+
+// winoFiltH8AVX2 and winoFiltF8AVX2 are winoFiltHGeneric and
+// winoFiltFGeneric (eight filters, one per lane, the same operations with
+// FMA where the Go code multiplies then adds).
+//
+//go:noescape
+func winoFiltH8AVX2(w *uint16, ldw int, u *float32, us int)
+
+//go:noescape
+func winoFiltF8AVX2(w *float32, ldw int, u *float32, us int)
+
+func winoFiltHAVX2Go(w []uint16, ldw int, u []float32, us int) {
+	if ldw < 8 || len(w) < 8*ldw+8 || us < 8 || len(u) < 35*us+8 {
+		panic(errConvTile)
+	}
+	winoFiltH8AVX2(&w[0], ldw, &u[0], us)
+}
+
+func winoFiltFAVX2Go(w []float32, ldw int, u []float32, us int) {
+	if ldw < 8 || len(w) < 8*ldw+8 || us < 8 || len(u) < 35*us+8 {
+		panic(errConvTile)
+	}
+	winoFiltF8AVX2(&w[0], ldw, &u[0], us)
 }

@@ -29,7 +29,7 @@ func winoOutNEON(y *float32, ys, n int, bias float32, o *float32, ld int, tmp *f
 // plugConv installs the NEON convolution transforms.
 func plugConv(s *Set) {
 	if s.Name == "neon" {
-		s.wino = winoImpl{in: winoInNEONGo, out: winoOutNEONGo}
+		s.wino = winoImpl{in: winoInNEONGo, out: winoOutNEONGo, filtH: winoFiltHGeneric, filtF: winoFiltFGeneric}
 		return
 	}
 	s.wino = winoGeneric

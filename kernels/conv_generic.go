@@ -2,7 +2,7 @@ package kernels
 
 // winoGeneric holds the pure-Go Winograd transforms (the oracle for the
 // assembly ones).
-var winoGeneric = winoImpl{in: winoInGeneric, out: winoOutGeneric}
+var winoGeneric = winoImpl{in: winoInGeneric, out: winoOutGeneric, filtH: winoFiltHGeneric, filtF: winoFiltFGeneric}
 
 // winoInGeneric is the F(4×4,3×3) input transform of n ≥ 1 horizontally
 // adjacent tiles: tile k reads the 6×6 window d[i*ld+4k+j] (i, j < 6) and
@@ -83,4 +83,68 @@ func cvAT1(m0, m1, m2, m3, m4, m5 float32) [4]float32 {
 		a + 4*c,
 		(b + 8*d) + m5,
 	}
+}
+
+// winoFiltGeneric is the F(4×4,3×3) filter transform U = G g Gᵀ of eight
+// 3×3 filters (lanes j < 8) stored tap-major, g[kh][kw] = w[(3kh+kw)*ldw+j],
+// into u[ξ*us+j] for ξ = 6a+b < 36, in float32 with G applied in its
+// factored form (the operations of the assembly twins):
+//
+//	t0 = x/4; a = -(x+z)/6; t1 = a - y/6; t2 = a + y/6
+//	b = x/24 + z/6; t3 = b + y/12; t4 = b - y/12; t5 = z
+//
+// down each column (x, y, z) = g[0..2][kw], then along each row of t.
+func winoFiltGeneric(g *[9][8]float32, u []float32, us int) {
+	if len(u) < 35*us+8 {
+		panic(errConvTile)
+	}
+	var t [6][3][8]float32
+	for kw := 0; kw < 3; kw++ {
+		for j := 0; j < 8; j++ {
+			o := winoFilt1(g[kw][j], g[3+kw][j], g[6+kw][j])
+			for i := 0; i < 6; i++ {
+				t[i][kw][j] = o[i]
+			}
+		}
+	}
+	for i := 0; i < 6; i++ {
+		for j := 0; j < 8; j++ {
+			o := winoFilt1(t[i][0][j], t[i][1][j], t[i][2][j])
+			for b := 0; b < 6; b++ {
+				u[(6*i+b)*us+j] = o[b]
+			}
+		}
+	}
+}
+
+// winoFilt1 applies G in its factored form to one column (x, y, z).
+func winoFilt1(x, y, z float32) [6]float32 {
+	const c4, c6, c24, c12 = float32(1.0 / 4), float32(1.0 / 6), float32(1.0 / 24), float32(1.0 / 12)
+	a := (x + z) * -c6
+	b := x*c24 + z*c6
+	return [6]float32{x * c4, a - y*c6, a + y*c6, b + y*c12, b - y*c12, z}
+}
+
+// winoFiltHGeneric is winoFiltGeneric for float16 weights.
+func winoFiltHGeneric(w []uint16, ldw int, u []float32, us int) {
+	if len(w) < 8*ldw+8 {
+		panic(errConvTile)
+	}
+	var g [9][8]float32
+	for k := range g {
+		h2fGeneric(g[k][:], w[k*ldw:k*ldw+8])
+	}
+	winoFiltGeneric(&g, u, us)
+}
+
+// winoFiltFGeneric is winoFiltGeneric for float32 weights.
+func winoFiltFGeneric(w []float32, ldw int, u []float32, us int) {
+	if len(w) < 8*ldw+8 {
+		panic(errConvTile)
+	}
+	var g [9][8]float32
+	for k := range g {
+		copy(g[k][:], w[k*ldw:k*ldw+8])
+	}
+	winoFiltGeneric(&g, u, us)
 }

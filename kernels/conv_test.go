@@ -31,6 +31,7 @@ func cvCases() []cvCase {
 		add(Conv2D{N: 1, C: 33, H: 31, W: 30, M: 40, PadT: 1, PadL: 1, PadB: 1, PadR: 1, NHWC: nhwc}, i == 1, false, "add+silu")
 		add(Conv2D{N: 3, C: 300, H: 5, W: 70, M: 7, PadT: 1, PadL: 1, PadB: 1, PadR: 1, NHWC: nhwc}, false, true, "")
 		add(Conv2D{N: 1, C: 20, H: 66, W: 66, M: 24, PadT: 1, PadL: 1, PadB: 1, PadR: 1, NHWC: nhwc}, false, true, "")
+		add(Conv2D{N: 1, C: 280, H: 8, W: 9, M: 50, PadT: 1, PadL: 1, PadB: 1, PadR: 1, NHWC: nhwc}, i == 0, true, "add")
 	}
 	return cs
 }
@@ -80,53 +81,59 @@ func TestWinograd(t *testing.T) {
 				}
 				epi.SiLU = tc.epi == "silu" || tc.epi == "add+silu"
 				x0, w0, b0, a0 := slices.Clone(x), slices.Clone(w), slices.Clone(bias), slices.Clone(addend)
-				f := NewWinogradFilter(p.M, p.C, op, p.NHWC, 2)
-				if f.Set() != set {
-					t.Fatalf("filter packed for %s, want %s", f.Set(), set)
-				}
-				want, scale := cvRefConv(p, x, w, p.NHWC, bias)
-				var ms float64
-				for _, v := range want {
-					ms += v * v
-				}
-				rms := math.Sqrt(ms / float64(max(1, len(want))))
-				for i := range want {
-					if addend != nil {
-						want[i] += float64(addend[i])
+				for _, lazy := range []bool{false, true} {
+					f := NewWinogradFilter(p.M, p.C, op, p.NHWC, 2)
+					if lazy {
+						f = NewWinogradLazy(p.M, p.C, op, p.NHWC, 2)
+						defer f.Free()
 					}
-					if epi.SiLU {
-						want[i] = want[i] / (1 + math.Exp(-want[i]))
+					if f.Set() != set || f.Lazy() != lazy {
+						t.Fatalf("filter packed for %s (lazy %v), want %s (lazy %v)", f.Set(), f.Lazy(), set, lazy)
 					}
-				}
-				var first []float32
-				for _, th := range []int{1, 2, 3} {
-					off := (th + ci) % 4
-					buf, y := guarded(ny, off, nil)
-					f.Conv(p, x, bias, epi, y, th)
-					checkGuards(t, "y", buf, off, ny, y, ny, ny)
-					checkUnchanged(t, "x", x, x0)
-					checkUnchanged(t, "w", w, w0)
-					checkUnchanged(t, "bias", bias, b0)
-					checkUnchanged(t, "addend", addend, a0)
-					if first == nil {
-						first = slices.Clone(y)
-						var num, den float64
-						for i, g := range y {
-							d := float64(g) - want[i]
-							if math.IsNaN(float64(g)) || math.Abs(d) > 1e-4*rms+2e-6*scale[i] {
-								t.Fatalf("y[%d] = %g, want %g (rms %g, scale %g)", i, g, want[i], rms, scale[i])
+					want, scale := cvRefConv(p, x, w, p.NHWC, bias)
+					var ms float64
+					for _, v := range want {
+						ms += v * v
+					}
+					rms := math.Sqrt(ms / float64(max(1, len(want))))
+					for i := range want {
+						if addend != nil {
+							want[i] += float64(addend[i])
+						}
+						if epi.SiLU {
+							want[i] = want[i] / (1 + math.Exp(-want[i]))
+						}
+					}
+					var first []float32
+					for _, th := range []int{1, 2, 3} {
+						off := (th + ci) % 4
+						buf, y := guarded(ny, off, nil)
+						f.Conv(p, x, bias, epi, y, th)
+						checkGuards(t, "y", buf, off, ny, y, ny, ny)
+						checkUnchanged(t, "x", x, x0)
+						checkUnchanged(t, "w", w, w0)
+						checkUnchanged(t, "bias", bias, b0)
+						checkUnchanged(t, "addend", addend, a0)
+						if first == nil {
+							first = slices.Clone(y)
+							var num, den float64
+							for i, g := range y {
+								d := float64(g) - want[i]
+								if math.IsNaN(float64(g)) || math.Abs(d) > 1e-4*rms+2e-6*scale[i] {
+									t.Fatalf("y[%d] = %g, want %g (rms %g, scale %g)", i, g, want[i], rms, scale[i])
+								}
+								num += d * d
+								den += want[i] * want[i]
 							}
-							num += d * d
-							den += want[i] * want[i]
+							if den > 0 && num/den > 1e-9 {
+								t.Fatalf("NMSE %g > 1e-9", num/den)
+							}
+							continue
 						}
-						if den > 0 && num/den > 1e-9 {
-							t.Fatalf("NMSE %g > 1e-9", num/den)
-						}
-						continue
-					}
-					for i := range y {
-						if math.Float32bits(y[i]) != math.Float32bits(first[i]) {
-							t.Fatalf("threads=%d: y[%d] = %g, threads=1 gave %g", th, i, y[i], first[i])
+						for i := range y {
+							if math.Float32bits(y[i]) != math.Float32bits(first[i]) {
+								t.Fatalf("threads=%d: y[%d] = %g, threads=1 gave %g", th, i, y[i], first[i])
+							}
 						}
 					}
 				}
@@ -318,6 +325,70 @@ func TestWinogradF16(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestWinoFilter cross-checks every set's eight-lane filter transform (fp16
+// and fp32 weights) with its Go twin and with G g Gᵀ in float64, with
+// guard values between the 36 output rows.
+func TestWinoFilter(t *testing.T) {
+	r := rand.New(rand.NewSource(13))
+	for _, s := range sets {
+		for _, ldw := range []int{8, 13, 40} {
+			w := nnRand(r, 8*ldw+8)
+			wh := make([]uint16, len(w))
+			for i, v := range w {
+				wh[i] = f16bits(v * 3)
+			}
+			us := 11
+			for _, half := range []bool{false, true} {
+				got := make([]float32, 36*us)
+				for i := range got {
+					got[i] = 7777
+				}
+				want := slices.Clone(got)
+				if half {
+					s.wino.filtH(wh, ldw, got, us)
+					winoFiltHGeneric(wh, ldw, want, us)
+				} else {
+					s.wino.filtF(w, ldw, got, us)
+					winoFiltFGeneric(w, ldw, want, us)
+				}
+				for xi := 0; xi < 36; xi++ {
+					for j := 0; j < us; j++ {
+						x := xi*us + j
+						if j >= 8 {
+							if got[x] != 7777 && xi < 35 {
+								t.Fatalf("%s ldw=%d half=%v: wrote u[%d][%d]", s.Name, ldw, half, xi, j)
+							}
+							continue
+						}
+						// float64 reference
+						var g [3][3]float64
+						for k := 0; k < 9; k++ {
+							if half {
+								g[k/3][k%3] = float64(nnH2F(wh[k*ldw+j]))
+							} else {
+								g[k/3][k%3] = float64(w[k*ldw+j])
+							}
+						}
+						a, b := xi/6, xi%6
+						var ref float64
+						for p := 0; p < 3; p++ {
+							for q := 0; q < 3; q++ {
+								ref += cvG[a][p] * g[p][q] * cvG[b][q]
+							}
+						}
+						if d := math.Abs(float64(got[x]) - ref); !(d <= 1e-6*(1+math.Abs(ref))*4) {
+							t.Fatalf("%s ldw=%d half=%v: u[%d][%d] = %g, G g Gᵀ = %g", s.Name, ldw, half, xi, j, got[x], ref)
+						}
+						if d := math.Abs(float64(got[x] - want[x])); !(d <= 1e-6*(1+math.Abs(ref))) {
+							t.Fatalf("%s ldw=%d half=%v: u[%d][%d] = %g, Go twin %g", s.Name, ldw, half, xi, j, got[x], want[x])
+						}
+					}
+				}
+			}
 		}
 	}
 }

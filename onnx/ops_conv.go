@@ -243,14 +243,27 @@ type cvWino struct {
 	f  *kernels.WinogradFilter
 }
 
-// filter returns the transformed w (m×c 3×3 filters, [M,3,3,C] when hwc),
-// reusing the cached one for the same tensor and kernel set.
-func (c *cvWino) filter(w *tensor.Tensor, m, cin int, hwc bool, threads int) *kernels.WinogradFilter {
+// filter returns the Winograd filter of w (p.M×p.C 3×3 filters, [M,3,3,C]
+// when hwc) for problem p, reusing the cached one for the same tensor,
+// kernel set and kind: a transformed filter where p has many tiles, a lazy
+// one (transformed during each call, no bigger than w) otherwise. The
+// weight's pages in the file mapping are released once the filter holds
+// what the convolutions need.
+func (c *cvWino) filter(w *tensor.Tensor, p kernels.Conv2D, hwc bool, threads int) *kernels.WinogradFilter {
+	lazy := !kernels.WinogradWorth(p)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.f == nil || c.w != w || c.f.Set() != kernels.Active() {
-		c.f = kernels.NewWinogradFilter(m, cin, nnOperand(w), hwc, threads)
+	if c.f == nil || c.w != w || c.f.Set() != kernels.Active() || c.f.Lazy() != lazy {
+		if c.f != nil {
+			c.f.Free()
+		}
+		if lazy {
+			c.f = kernels.NewWinogradLazy(p.M, p.C, nnOperand(w), hwc, threads)
+		} else {
+			c.f = kernels.NewWinogradFilter(p.M, p.C, nnOperand(w), hwc, threads)
+		}
 		c.w = w
+		releaseMapped(w.Bytes())
 	}
 	return c.f
 }
@@ -282,7 +295,7 @@ func cvWinoGeom(a *nnConvAttrs, xs, ws []int, nhwc bool) (kernels.Conv2D, bool) 
 	if oh != g.out[0] || ow != g.out[1] || oh < 1 || ow < 1 {
 		return p, false
 	}
-	return p, kernels.WinogradWorth(p)
+	return p, kernels.WinogradWorth(p) || kernels.WinogradLazyWorth(p)
 }
 
 // cvConvFused computes Conv(x, w, b), through Winograd F(4×4,3×3) with the
@@ -326,7 +339,7 @@ func cvConvFused(ec *graph.ExecContext, wc *cvWino, a *nnConvAttrs, x, w, b, add
 			epi.Add = toF32T(ec, ce.add)
 		}
 	}
-	f := wc.filter(w, p.M, p.C, false, threads)
+	f := wc.filter(w, p, false, threads)
 	out := ec.Alloc(dt, outShape...)
 	var bias []float32
 	if b != nil {
@@ -359,7 +372,7 @@ func (c *cvWino) nhwc(a *nnConvAttrs, x, w *tensor.Tensor, bias, y []float32, th
 	if !ok {
 		return false
 	}
-	c.filter(w, p.M, p.C, true, threads).Conv(p, toF32(x), bias, kernels.ConvEpilogue{}, y, threads)
+	c.filter(w, p, true, threads).Conv(p, toF32(x), bias, kernels.ConvEpilogue{}, y, threads)
 	return true
 }
 

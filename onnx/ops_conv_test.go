@@ -201,15 +201,23 @@ func TestCvConvWinograd(t *testing.T) {
 		autoPad string
 		half    bool
 		steps   []string
+		lazy    bool
 	}{
 		{name: "pad1", xs: []int{1, 16, 16, 16}, ws: []int{20, 16, 3, 3}, pads: []int{1, 1, 1, 1}},
 		{name: "same", xs: []int{1, 24, 18, 15}, ws: []int{18, 24, 3, 3}, autoPad: "SAME_LOWER"},
 		{name: "asym", xs: []int{2, 17, 13, 19}, ws: []int{16, 17, 3, 3}, pads: []int{0, 2, 1, 0}, steps: []string{fzEpiAdd}},
 		{name: "same_silu", xs: []int{1, 24, 18, 15}, ws: []int{18, 24, 3, 3}, autoPad: "SAME_UPPER", steps: []string{fzEpiSiLU}},
 		{name: "fp16_add_silu", xs: []int{1, 16, 20, 20}, ws: []int{16, 16, 3, 3}, pads: []int{1, 1, 1, 1}, half: true, steps: []string{fzEpiAdd, fzEpiSiLU}},
+		// Fewer tiles than WinogradMinTiles (raised below): lazy filters.
+		{name: "lazy", xs: []int{1, 70, 12, 13}, ws: []int{40, 70, 3, 3}, pads: []int{1, 1, 1, 1}, lazy: true},
+		{name: "lazy_fp16_add", xs: []int{1, 64, 16, 16}, ws: []int{17, 64, 3, 3}, pads: []int{1, 1, 1, 1}, half: true, steps: []string{fzEpiAdd}, lazy: true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			if c.lazy {
+				kernels.WinogradMinTiles = 256
+				defer func() { kernels.WinogradMinTiles = 12 }()
+			}
 			dt := tensor.Float
 			if c.half {
 				dt = tensor.Float16
@@ -247,7 +255,7 @@ func TestCvConvWinograd(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if wc.f == nil || fused != (len(c.steps) > 0) {
+				if wc.f == nil || wc.f.Lazy() != c.lazy || fused != (len(c.steps) > 0) {
 					t.Fatalf("Winograd not used (filter %v) or epilogue not fused (%v)", wc.f != nil, fused)
 				}
 				if !tensor.SameShape(got.Shape(), outShape) || got.DType() != dt {
@@ -259,7 +267,8 @@ func TestCvConvWinograd(t *testing.T) {
 					}
 				}
 				f := wc.f
-				if run == 1 && f != wc.filter(w, c.ws[0], c.ws[1], false, 1) {
+				p, _ := cvWinoGeom(&a, x.Shape(), w.Shape(), false)
+				if run == 1 && f != wc.filter(w, p, false, 1) {
 					t.Fatal("transformed filter not reused")
 				}
 			}
