@@ -62,10 +62,11 @@ var (
 type winoImpl struct {
 	in  func(d []float32, ld, n int, v []float32, vs int)
 	out func(y []float32, ys, n int, bias float32, o []float32, ld int)
-	// filtH and filtF transform eight filters (see winoFiltGeneric) from
-	// float16 or float32 tap-major weights.
-	filtH func(w []uint16, ldw int, u []float32, us int)
-	filtF func(w []float32, ldw int, u []float32, us int)
+	// filtH and filtF transform n groups of eight filters (see
+	// winoFiltGeneric) from float16 or float32 tap-major weights, w
+	// advancing wstep elements and u ustep floats after each group.
+	filtH func(w []uint16, ldw int, u []float32, us, n, wstep, ustep int)
+	filtF func(w []float32, ldw int, u []float32, us, n, wstep, ustep int)
 }
 
 // Conv2D is the geometry of one 2-D convolution: N images of C×H×W in, M
@@ -230,17 +231,18 @@ const cvLazyPanels = 4
 func (f *WinogradFilter) lazyU(uS []float32, usS, pst, p0, p1, c0, kcb int) {
 	s := f.set
 	mr := s.gemm.mr
+	// Per panel and group of 8 lanes, one call runs the kcb channels in
+	// order, so a spill past the panel row is overwritten by the next
+	// channel; groups go from the last to the first, so the spills of a
+	// later group land where an earlier one writes afterwards.
 	for pn := p0; pn < p1; pn++ {
-		for ci := 0; ci < kcb; ci++ {
-			row := (c0 + ci) * 9 * f.ldw
-			for g := 0; g < mr; g += 8 {
-				m0 := pn*mr + g
-				dst := uS[(pn-p0)*pst+ci*mr+g:]
-				if f.wtH != nil {
-					s.wino.filtH(f.wtH[row+m0:], f.ldw, dst, usS)
-				} else {
-					s.wino.filtF(f.wtF[row+m0:], f.ldw, dst, usS)
-				}
+		for g := (mr - 1) &^ 7; g >= 0; g -= 8 {
+			w0 := c0*9*f.ldw + pn*mr + g
+			dst := uS[(pn-p0)*pst+g:]
+			if f.wtH != nil {
+				s.wino.filtH(f.wtH[w0:], f.ldw, dst, usS, kcb, 9*f.ldw, mr)
+			} else {
+				s.wino.filtF(f.wtF[w0:], f.ldw, dst, usS, kcb, 9*f.ldw, mr)
 			}
 		}
 	}

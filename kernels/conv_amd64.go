@@ -45,24 +45,29 @@ func winoOutAVX2Go(y []float32, ys, n int, bias float32, o []float32, ld int) {
 
 // winoFiltH8AVX2 and winoFiltF8AVX2 are winoFiltHGeneric and
 // winoFiltFGeneric (eight filters, one per lane, the same operations with
-// FMA where the Go code multiplies then adds).
+// FMA where the Go code multiplies then adds), for n groups: w advances
+// wstep elements and u ustep floats after each.
 //
 //go:noescape
-func winoFiltH8AVX2(w *uint16, ldw int, u *float32, us int)
+func winoFiltH8AVX2(w *uint16, ldw int, u *float32, us int, n, wstep, ustep int)
 
 //go:noescape
-func winoFiltF8AVX2(w *float32, ldw int, u *float32, us int)
+func winoFiltF8AVX2(w *float32, ldw int, u *float32, us int, n, wstep, ustep int)
 
-func winoFiltHAVX2Go(w []uint16, ldw int, u []float32, us int) {
-	if ldw < 8 || len(w) < 8*ldw+8 || us < 8 || len(u) < 35*us+8 {
+func winoFiltHAVX2Go(w []uint16, ldw int, u []float32, us, n, wstep, ustep int) {
+	if !winoFiltOK(len(w), ldw, len(u), us, n, wstep, ustep) {
 		panic(errConvTile)
 	}
-	winoFiltH8AVX2(&w[0], ldw, &u[0], us)
+	if n > 0 {
+		winoFiltH8AVX2(&w[0], ldw, &u[0], us, n, wstep, ustep)
+	}
 }
 
-func winoFiltFAVX2Go(w []float32, ldw int, u []float32, us int) {
-	if ldw < 8 || len(w) < 8*ldw+8 || us < 8 || len(u) < 35*us+8 {
+func winoFiltFAVX2Go(w []float32, ldw int, u []float32, us, n, wstep, ustep int) {
+	if !winoFiltOK(len(w), ldw, len(u), us, n, wstep, ustep) {
 		panic(errConvTile)
 	}
-	winoFiltF8AVX2(&w[0], ldw, &u[0], us)
+	if n > 0 {
+		winoFiltF8AVX2(&w[0], ldw, &u[0], us, n, wstep, ustep)
+	}
 }

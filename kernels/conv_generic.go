@@ -125,26 +125,42 @@ func winoFilt1(x, y, z float32) [6]float32 {
 	return [6]float32{x * c4, a - y*c6, a + y*c6, b + y*c12, b - y*c12, z}
 }
 
-// winoFiltHGeneric is winoFiltGeneric for float16 weights.
-func winoFiltHGeneric(w []uint16, ldw int, u []float32, us int) {
-	if len(w) < 8*ldw+8 {
-		panic(errConvTile)
+// winoFiltOK reports whether n groups of the filter transform stay inside
+// w (length lw) and u (length lu).
+func winoFiltOK(lw, ldw, lu, us, n, wstep, ustep int) bool {
+	if n <= 0 {
+		return n == 0
 	}
-	var g [9][8]float32
-	for k := range g {
-		h2fGeneric(g[k][:], w[k*ldw:k*ldw+8])
-	}
-	winoFiltGeneric(&g, u, us)
+	return ldw >= 8 && us >= 8 && wstep >= 0 && ustep >= 0 &&
+		lw >= (n-1)*wstep+8*ldw+8 && lu >= (n-1)*ustep+35*us+8
 }
 
-// winoFiltFGeneric is winoFiltGeneric for float32 weights.
-func winoFiltFGeneric(w []float32, ldw int, u []float32, us int) {
-	if len(w) < 8*ldw+8 {
+// winoFiltHGeneric is winoFiltGeneric for n groups of float16 weights.
+func winoFiltHGeneric(w []uint16, ldw int, u []float32, us, n, wstep, ustep int) {
+	if !winoFiltOK(len(w), ldw, len(u), us, n, wstep, ustep) {
 		panic(errConvTile)
 	}
 	var g [9][8]float32
-	for k := range g {
-		copy(g[k][:], w[k*ldw:k*ldw+8])
+	for i := 0; i < n; i++ {
+		wi := w[i*wstep:]
+		for k := range g {
+			h2fGeneric(g[k][:], wi[k*ldw:k*ldw+8])
+		}
+		winoFiltGeneric(&g, u[i*ustep:], us)
 	}
-	winoFiltGeneric(&g, u, us)
+}
+
+// winoFiltFGeneric is winoFiltGeneric for n groups of float32 weights.
+func winoFiltFGeneric(w []float32, ldw int, u []float32, us, n, wstep, ustep int) {
+	if !winoFiltOK(len(w), ldw, len(u), us, n, wstep, ustep) {
+		panic(errConvTile)
+	}
+	var g [9][8]float32
+	for i := 0; i < n; i++ {
+		wi := w[i*wstep:]
+		for k := range g {
+			copy(g[k][:], wi[k*ldw:k*ldw+8])
+		}
+		winoFiltGeneric(&g, u[i*ustep:], us)
+	}
 }

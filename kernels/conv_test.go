@@ -349,11 +349,11 @@ func TestWinoFilter(t *testing.T) {
 				}
 				want := slices.Clone(got)
 				if half {
-					s.wino.filtH(wh, ldw, got, us)
-					winoFiltHGeneric(wh, ldw, want, us)
+					s.wino.filtH(wh, ldw, got, us, 1, 0, 0)
+					winoFiltHGeneric(wh, ldw, want, us, 1, 0, 0)
 				} else {
-					s.wino.filtF(w, ldw, got, us)
-					winoFiltFGeneric(w, ldw, want, us)
+					s.wino.filtF(w, ldw, got, us, 1, 0, 0)
+					winoFiltFGeneric(w, ldw, want, us, 1, 0, 0)
 				}
 				for xi := 0; xi < 36; xi++ {
 					for j := 0; j < us; j++ {

@@ -3,7 +3,8 @@
 transform U = G g G^T of eight 3x3 filters at once (one per float lane),
 from float16 (winoFiltH8AVX2) or float32 (winoFiltF8AVX2) weights stored
 tap-major: tap k = 3*kh+kw of lane j at w[k*ldw+j]. Output u[xi*us+j],
-xi = 6a+b < 36. Run: python3 kernels/_gen/wino_filter.py > kernels/winofilt_avx2_amd64.s
+xi = 6a+b < 36. n such groups are done, w advancing wstep elements and u
+ustep floats after each. Run: python3 kernels/_gen/wino_filter.py > kernels/winofilt_avx2_amd64.s
 
 G rows: (1/4,0,0), (-1/6,-1/6,-1/6), (-1/6,1/6,-1/6), (1/24,1/12,1/6),
 (1/24,-1/12,1/6), (0,0,1), applied in the factored form
@@ -40,8 +41,15 @@ def func(name, half):
     load = "VCVTPH2PS" if half else "VMOVUPS"
     wt = "*uint16" if half else "*float32"
     L = []
-    L.append(f"// func {name}(w {wt}, ldw int, u *float32, us int)")
-    L.append(f"TEXT ·{name}(SB), NOSPLIT, $576-32")
+    L.append(f"// func {name}(w {wt}, ldw int, u *float32, us int, n, wstep, ustep int)")
+    L.append(f"TEXT ·{name}(SB), NOSPLIT, $576-56")
+    L.append("\tMOVQ n+32(FP), CX")
+    L.append("\tTESTQ CX, CX")
+    L.append("\tJLE done")
+    L.append("\tMOVQ wstep+40(FP), R13")
+    L.append(f"\tSHLQ ${1 if half else 2}, R13          // R13 = wstep in bytes")
+    L.append("\tMOVQ ustep+48(FP), BX")
+    L.append("\tSHLQ $2, BX           // BX = ustep in bytes")
     L.append("\tMOVQ w+0(FP), SI")
     L.append("\tMOVQ ldw+8(FP), R8")
     if es == 2:
@@ -52,14 +60,16 @@ def func(name, half):
     L.append("\tMOVQ us+24(FP), R10")
     L.append("\tSHLQ $2, R10           // R10 = us in bytes")
     L.append("\tLEAQ (R8)(R8*2), R9    // R9 = 3 taps")
-    L.append("\tLEAQ (SI)(R9*1), R11   // R11 = row kh=1")
-    L.append("\tLEAQ (R11)(R9*1), R12  // R12 = row kh=2")
     for reg, bits, txt in [("Y11", 0x3e800000, "1/4"), ("Y12", 0x3e2aaaab, "1/6"),
                            ("Y13", 0x3d2aaaab, "1/24"), ("Y14", 0x3daaaaab, "1/12"),
                            ("Y15", 0xbe2aaaab, "-1/6")]:
         L.append(f"\tMOVL ${bits:#x}, AX   // {txt}")
         L.append(f"\tMOVL AX, X{reg[1:]}")
         L.append(f"\tVBROADCASTSS X{reg[1:]}, {reg}")
+    L.append("loop:")
+    L.append("\tLEAQ (SI)(R9*1), R11   // R11 = row kh=1")
+    L.append("\tLEAQ (R11)(R9*1), R12  // R12 = row kh=2")
+    L.append("\tMOVQ DI, DX            // DX walks the 36 outputs")
     # Column pass: column kw of g -> t[i][kw] at stack (i*3+kw)*32.
     for kw in range(3):
         off = {0: "", 1: "(R8*1)", 2: "(R8*2)"}[kw]
@@ -74,8 +84,13 @@ def func(name, half):
         L.append(f"\tVMOVUPS {(i*3)*32}(SP), Y0")
         L.append(f"\tVMOVUPS {(i*3+1)*32}(SP), Y1")
         L.append(f"\tVMOVUPS {(i*3+2)*32}(SP), Y2")
-        L += one("Y0", "Y1", "Y2", lambda b, r: [f"\tVMOVUPS {r}, (DI)", "\tADDQ R10, DI"])
+        L += one("Y0", "Y1", "Y2", lambda b, r: [f"\tVMOVUPS {r}, (DX)", "\tADDQ R10, DX"])
+    L.append("\tADDQ R13, SI")
+    L.append("\tADDQ BX, DI")
+    L.append("\tDECQ CX")
+    L.append("\tJNZ loop")
     L.append("\tVZEROUPPER")
+    L.append("done:")
     L.append("\tRET")
     return L
 
