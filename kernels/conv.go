@@ -219,6 +219,50 @@ func (f *WinogradFilter) lazyGemms(C, tb int, v []float32, vs int, yw []float32,
 	})
 }
 
+// uOff is the offset in each transformed matrix of the packed A panel pn
+// of k block kb (kcb channels): panels are mr*kcb floats and 8 floats of
+// padding (room for the spills of the eight-lane filter transform).
+func (f *WinogradFilter) uOff(kb, pn, kcb int) int {
+	g := &f.set.gemm
+	panels := f.mp / g.mr
+	return kb*panels*(g.mr*g.kc+8) + pn*(g.mr*kcb+8)
+}
+
+// uLen is the length of one transformed matrix (before skewing).
+func (f *WinogradFilter) uLen() int {
+	kc := f.set.gemm.kc
+	nkb := (f.C + kc - 1) / kc
+	return f.uOff(nkb-1, f.mp/f.set.gemm.mr, f.C-(nkb-1)*kc)
+}
+
+// expand transforms a lazy filter into a transformed one in a buffer from
+// the free list (release it with nnPutBuf): for convolutions of several
+// tile blocks, which would otherwise transform the filter once per block.
+func (f *WinogradFilter) expand(threads int) (*WinogradFilter, *[]float32) {
+	s := f.set
+	mr, kc := s.gemm.mr, s.gemm.kc
+	e := &WinogradFilter{M: f.M, C: f.C, set: s, mp: f.mp}
+	e.us = cvSkew(f.uLen())
+	buf := nnGetBuf(36 * e.us)
+	e.u = *buf
+	panels := f.mp / mr
+	nkb := (f.C + kc - 1) / kc
+	Parallel(threads, nkb*panels, func(t int) {
+		kb, pn := t/panels, t%panels
+		kcb := min(kc, f.C-kb*kc)
+		for g := (mr - 1) &^ 7; g >= 0; g -= 8 {
+			w0 := kb*kc*9*f.ldw + pn*mr + g
+			dst := e.u[e.uOff(kb, pn, kcb)+g:]
+			if f.wtH != nil {
+				s.wino.filtH(f.wtH[w0:], f.ldw, dst, e.us, kcb, 9*f.ldw, mr)
+			} else {
+				s.wino.filtF(f.wtF[w0:], f.ldw, dst, e.us, kcb, 9*f.ldw, mr)
+			}
+		}
+	})
+	return e, buf
+}
+
 // cvLazyPanels is the number of mr-row panels of U one lazy task
 // transforms and multiplies per k block.
 const cvLazyPanels = 4
@@ -267,8 +311,9 @@ func NewWinogradFilter(m, c int, w Operand, hwc bool, threads int) *WinogradFilt
 	s := active.Load()
 	mr, kc := s.gemm.mr, s.gemm.kc
 	mp := (m + mr - 1) / mr * mr
-	us := cvSkew(mp * c)
-	f := &WinogradFilter{M: m, C: c, set: s, mp: mp, us: us, u: make([]float32, 36*us)}
+	f := &WinogradFilter{M: m, C: c, set: s, mp: mp}
+	f.us = cvSkew(f.uLen())
+	f.u = make([]float32, 36*f.us)
 	Parallel(threads, (m+mr-1)/mr, func(panel int) {
 		for ci := 0; ci < c; ci++ {
 			for mi := panel * mr; mi < min(m, panel*mr+mr); mi++ {
@@ -295,11 +340,11 @@ func NewWinogradFilter(m, c int, w Operand, hwc bool, threads int) *WinogradFilt
 				}
 				kb := ci / kc
 				kcb := min(kc, c-kb*kc)
-				base := kb*kc*mp + (mi/mr)*mr*kcb + (ci%kc)*mr + mi%mr
+				base := f.uOff(kb, mi/mr, kcb) + (ci%kc)*mr + mi%mr
 				for i := 0; i < 6; i++ {
 					for j := 0; j < 6; j++ {
 						v := t[i][0]*cvG[j][0] + t[i][1]*cvG[j][1] + t[i][2]*cvG[j][2]
-						f.u[(i*6+j)*us+base] = float32(v)
+						f.u[(i*6+j)*f.us+base] = float32(v)
 					}
 				}
 			}
@@ -319,32 +364,17 @@ func WinogradWorth(p Conv2D) bool {
 	return p.C >= 16 && tiles >= WinogradMinTiles
 }
 
-// WinogradLazyWorth reports whether a convolution below WinogradMinTiles
-// tiles should run Winograd with a lazy filter (NewWinogradLazy): enough
-// tiles (12: a 16×16 output) and channels that the transform, redone every
-// call, is small next to the products, which Winograd cuts 2.25× to 4×.
-func WinogradLazyWorth(p Conv2D) bool {
-	oh, ow := p.Out()
-	tiles := p.N * ((oh + 3) / 4) * ((ow + 3) / 4)
-	return p.C >= 64 && p.M >= 16 && tiles >= 12 && tiles < WinogradMinTiles
-}
-
 // WinogradMinTiles is the fewest 4×4 output tiles for which a convolution
-// uses Winograd. The transformed filter is cached per session at 4× the
-// fp32 weight size (8× an fp16 weight), so it only pays where many tiles
-// share it: at 256 tiles (64×64 outputs and up) the SD-Turbo VAE decoder and
-// the UNet's 320-channel level use it, while the UNet's 640/1280-channel
-// levels (32² and below), whose filters hold most of its weights, keep
-// im2col + GEMM. With 12 tiles the UNet's cached filters alone took about
-// 8 GB.
-var WinogradMinTiles = 256
+// uses Winograd (12: a 16×16 output; an 8×8 one has 4 tiles, too few to
+// fill the micro-kernel's columns, and runs im2col + GEMM).
+var WinogradMinTiles = 12
 
 // cvBudget bounds the floats of the per-block V and Y buffers
 // (36·(C+M)·tiles).
-const cvBudget = 3 << 20
+var cvBudget = 3 << 20
 
 // cvLazyBudget is cvBudget for lazy filters.
-const cvLazyBudget = 8 << 20
+var cvLazyBudget = 8 << 20
 
 // cvSkew returns a stride of at least n floats for the 36 transformed
 // matrices that is an odd number of cache lines, so the 36 streams of a
@@ -430,16 +460,24 @@ func (f *WinogradFilter) conv(p Conv2D, x cvData, bias []float32, epi ConvEpilog
 	T := p.N * th * tw
 
 	// Tiles per block: a multiple of nr within the V+Y budget, blocks of
-	// equal size. Lazy filters are transformed once per block, so they get
-	// a larger budget (one block for their small images).
+	// equal size. Lazy filters are transformed once per block, so where
+	// the larger budget holds every tile in one block they take it (the
+	// UNet's small images); images needing several blocks anyway keep the
+	// cache-sized budget (the transform is then a few % of a block).
 	budget := cvBudget
-	if f.lazy {
+	if f.lazy && 36*(C+mp)*((T+nr-1)/nr*nr) <= cvLazyBudget {
 		budget = cvLazyBudget
 	}
 	tbMax := max(nr, budget/(36*(C+mp))/nr*nr)
 	tp := (T + nr - 1) / nr * nr
 	nb := (tp + tbMax - 1) / tbMax
 	tb := ((T+nb-1)/nb + nr - 1) / nr * nr
+	if f.lazy && nb > 1 {
+		// Several tile blocks: transform the filter once for this call.
+		e, buf := f.expand(threads)
+		defer nnPutBuf(buf)
+		f = e
+	}
 	vs, ys := cvSkew(C*tb), cvSkew(mp*tb)
 	vBuf, yBuf := nnGetBuf(36*vs), nnGetBuf(36*ys)
 	defer nnPutBuf(vBuf)
@@ -506,7 +544,7 @@ func (f *WinogradFilter) conv(p Conv2D, x cvData, bias []float32, epi ConvEpilog
 					for sl := 0; sl < slivers; sl++ {
 						b := vx[kb*kc*tb+sl*kcb*nr:]
 						for pn := p0; pn < p1; pn++ {
-							a := u[kb*kc*mp+pn*mr*kcb:]
+							a := u[f.uOff(kb, pn, kcb):]
 							g.kern(kcb, a, b, yx[pn*mr*tb+sl*nr:], tb, kb > 0, 1)
 						}
 					}

@@ -81,7 +81,17 @@ func TestWinograd(t *testing.T) {
 				}
 				epi.SiLU = tc.epi == "silu" || tc.epi == "add+silu"
 				x0, w0, b0, a0 := slices.Clone(x), slices.Clone(w), slices.Clone(bias), slices.Clone(addend)
-				for _, lazy := range []bool{false, true} {
+				for mode := 0; mode < 4; mode++ {
+					// 0 transformed filter, 1 lazy, then both with budgets
+					// small enough for several tile blocks (2: transformed,
+					// 3: lazy, expanded once per call).
+					lazy := mode%2 == 1
+					if mode >= 2 {
+						b0, b1 := cvBudget, cvLazyBudget
+						mp := (p.M + 11) / 12 * 12
+						cvBudget, cvLazyBudget = 36*(p.C+mp)*32, 36*(p.C+mp)*32
+						defer func() { cvBudget, cvLazyBudget = b0, b1 }()
+					}
 					f := NewWinogradFilter(p.M, p.C, op, p.NHWC, 2)
 					if lazy {
 						f = NewWinogradLazy(p.M, p.C, op, p.NHWC, 2)

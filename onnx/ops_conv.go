@@ -243,14 +243,19 @@ type cvWino struct {
 	f  *kernels.WinogradFilter
 }
 
+// cvEagerWinograd makes filter keep transformed filters (4× the fp32
+// weights) instead of lazy ones; for tests.
+var cvEagerWinograd = false
+
 // filter returns the Winograd filter of w (p.M×p.C 3×3 filters, [M,3,3,C]
-// when hwc) for problem p, reusing the cached one for the same tensor,
-// kernel set and kind: a transformed filter where p has many tiles, a lazy
-// one (transformed during each call, no bigger than w) otherwise. The
+// when hwc), reusing the cached one for the same tensor and kernel set: a
+// lazy filter (kernels.NewWinogradLazy: the weights laid out tap-major in
+// their own dtype, transformed during each call — a few % of the call for
+// every convolution Winograd is used for, and no more memory than w). The
 // weight's pages in the file mapping are released once the filter holds
 // what the convolutions need.
 func (c *cvWino) filter(w *tensor.Tensor, p kernels.Conv2D, hwc bool, threads int) *kernels.WinogradFilter {
-	lazy := !kernels.WinogradWorth(p)
+	lazy := !cvEagerWinograd
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.f == nil || c.w != w || c.f.Set() != kernels.Active() || c.f.Lazy() != lazy {
@@ -295,7 +300,7 @@ func cvWinoGeom(a *nnConvAttrs, xs, ws []int, nhwc bool) (kernels.Conv2D, bool) 
 	if oh != g.out[0] || ow != g.out[1] || oh < 1 || ow < 1 {
 		return p, false
 	}
-	return p, kernels.WinogradWorth(p) || kernels.WinogradLazyWorth(p)
+	return p, kernels.WinogradWorth(p)
 }
 
 // cvConvFused computes Conv(x, w, b), through Winograd F(4×4,3×3) with the
