@@ -87,14 +87,43 @@ func (p Conv2D) Out() (oh, ow int) {
 
 // ConvEpilogue is applied to each output element after the bias:
 // y += Add[i] (Add, or the float16 AddH, has Y's layout and length; nil
-// skips it), then y = y·sigmoid(y) when SiLU.
+// skips it), then y = y·K (ScaleMul) or y/K (ScaleDiv), then
+// y = y·sigmoid(y) when SiLU.
 type ConvEpilogue struct {
-	Add  []float32
-	AddH []uint16
-	SiLU bool
+	Add   []float32
+	AddH  []uint16
+	Scale ScaleOp
+	K     float32
+	SiLU  bool
 }
 
-func (e *ConvEpilogue) on() bool { return e.Add != nil || e.AddH != nil || e.SiLU }
+// ScaleOp is the optional multiplication or division of a ConvEpilogue.
+type ScaleOp uint8
+
+// Scale operations.
+const (
+	ScaleNone ScaleOp = iota
+	ScaleMul
+	ScaleDiv
+)
+
+func (e *ConvEpilogue) on() bool {
+	return e.Add != nil || e.AddH != nil || e.SiLU || e.Scale != ScaleNone
+}
+
+// scale applies the epilogue's multiplication or division to y.
+func (e *ConvEpilogue) scale(y []float32) {
+	switch e.Scale {
+	case ScaleMul:
+		for j := range y {
+			y[j] *= e.K
+		}
+	case ScaleDiv:
+		for j := range y {
+			y[j] /= e.K
+		}
+	}
+}
 
 // WinogradFilter is a 3×3 filter bank transformed for F(4×4,3×3) and packed
 // for one kernel set. It is read-only after NewWinogradFilter and may be
@@ -642,6 +671,12 @@ func cvOutput(p Conv2D, s *Set, oh, ow int, y []float32, ys int, sg cvSeg, m int
 				} else if epi.AddH != nil {
 					v += nnH2F(epi.AddH[o+j*p.M])
 				}
+				switch epi.Scale {
+				case ScaleMul:
+					v *= epi.K
+				case ScaleDiv:
+					v /= epi.K
+				}
 				if epi.SiLU {
 					v = v / (1 + Exp32(-v))
 				}
@@ -683,6 +718,7 @@ func cvEpilogue(s *Set, y []float32, epi ConvEpilogue, off int) {
 			}
 		}
 	}
+	epi.scale(y)
 	if epi.SiLU {
 		s.nk.silu(y, y)
 	}

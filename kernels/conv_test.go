@@ -31,7 +31,8 @@ func cvCases() []cvCase {
 		add(Conv2D{N: 1, C: 33, H: 31, W: 30, M: 40, PadT: 1, PadL: 1, PadB: 1, PadR: 1, NHWC: nhwc}, i == 1, false, "add+silu")
 		add(Conv2D{N: 3, C: 300, H: 5, W: 70, M: 7, PadT: 1, PadL: 1, PadB: 1, PadR: 1, NHWC: nhwc}, false, true, "")
 		add(Conv2D{N: 1, C: 20, H: 66, W: 66, M: 24, PadT: 1, PadL: 1, PadB: 1, PadR: 1, NHWC: nhwc}, false, true, "")
-		add(Conv2D{N: 1, C: 280, H: 8, W: 9, M: 50, PadT: 1, PadL: 1, PadB: 1, PadR: 1, NHWC: nhwc}, i == 0, true, "add")
+		add(Conv2D{N: 1, C: 280, H: 8, W: 9, M: 50, PadT: 1, PadL: 1, PadB: 1, PadR: 1, NHWC: nhwc}, i == 0, true, "add+div")
+		add(Conv2D{N: 1, C: 24, H: 10, W: 9, M: 19, PadT: 1, PadL: 1, PadB: 1, PadR: 1, NHWC: nhwc}, false, false, "mul+silu")
 	}
 	return cs
 }
@@ -75,11 +76,17 @@ func TestWinograd(t *testing.T) {
 				}
 				var epi ConvEpilogue
 				var addend []float32
-				if tc.epi == "add" || tc.epi == "add+silu" {
+				if tc.epi == "add" || tc.epi == "add+silu" || tc.epi == "add+div" {
 					addend = nnRand(r, ny)
 					epi.Add = addend
 				}
-				epi.SiLU = tc.epi == "silu" || tc.epi == "add+silu"
+				epi.SiLU = tc.epi == "silu" || tc.epi == "add+silu" || tc.epi == "mul+silu"
+				switch tc.epi {
+				case "add+div":
+					epi.Scale, epi.K = ScaleDiv, 1.7
+				case "mul+silu":
+					epi.Scale, epi.K = ScaleMul, 0.6
+				}
 				x0, w0, b0, a0 := slices.Clone(x), slices.Clone(w), slices.Clone(bias), slices.Clone(addend)
 				for mode := 0; mode < 4; mode++ {
 					// 0 transformed filter, 1 lazy, then both with budgets
@@ -109,6 +116,12 @@ func TestWinograd(t *testing.T) {
 					for i := range want {
 						if addend != nil {
 							want[i] += float64(addend[i])
+						}
+						switch epi.Scale {
+						case ScaleMul:
+							want[i] *= float64(epi.K)
+						case ScaleDiv:
+							want[i] /= float64(epi.K)
 						}
 						if epi.SiLU {
 							want[i] = want[i] / (1 + math.Exp(-want[i]))
@@ -297,7 +310,7 @@ func TestWinogradF16(t *testing.T) {
 					bias = nnRand(r, p.M)
 				}
 				var epi, epiH ConvEpilogue
-				if tc.epi == "add" || tc.epi == "add+silu" {
+				if tc.epi == "add" || tc.epi == "add+silu" || tc.epi == "add+div" {
 					epiH.AddH = make([]uint16, ny)
 					for i := range epiH.AddH {
 						epiH.AddH[i] = f16bits(r.Float32()*2 - 1)
@@ -305,8 +318,14 @@ func TestWinogradF16(t *testing.T) {
 					epi.Add = make([]float32, ny)
 					h2fGeneric(epi.Add, epiH.AddH)
 				}
-				epi.SiLU = tc.epi == "silu" || tc.epi == "add+silu"
-				epiH.SiLU = epi.SiLU
+				epi.SiLU = tc.epi == "silu" || tc.epi == "add+silu" || tc.epi == "mul+silu"
+				switch tc.epi {
+				case "add+div":
+					epi.Scale, epi.K = ScaleDiv, 1.7
+				case "mul+silu":
+					epi.Scale, epi.K = ScaleMul, 0.6
+				}
+				epiH.SiLU, epiH.Scale, epiH.K = epi.SiLU, epi.Scale, epi.K
 				y := make([]float32, ny)
 				f.Conv(p, x, bias, epi, y, 2)
 				want := make([]uint16, ny)

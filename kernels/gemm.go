@@ -64,20 +64,39 @@ const (
 // Epilogue is the work GemmEpilogue and GemmPacked do on each tile of C
 // right after its last product, while it is in cache:
 //
-//	c[i,j] = Act(alpha·(A·B)[i,j] + beta·c[i,j] + Bias[j] + Add[idx(i,j)])
+//	c[i,j] = Act((alpha·(A·B)[i,j] + beta·c[i,j] + Bias[j] + Add[idx(i,j)]) ·/ K)
 //
 // where idx(i,j) is the element's index in c (i*ldc+j, or j*ldc+i with
-// TransC). Nil Bias or Add are skipped. TransC stores C transposed: c is
-// n x m with row stride ldc >= m, so a product of pixels × channels lands
-// in a channels-first image.
+// TransC) and ·/ K is Scale (none, ·K or /K). Nil Bias or Add are skipped.
+// TransC stores C transposed: c is n x m with row stride ldc >= m, so a
+// product of pixels × channels lands in a channels-first image.
 type Epilogue struct {
 	Bias   []float32
 	Add    []float32
+	Scale  ScaleOp
+	K      float32
 	Act    Activation
 	TransC bool
 }
 
-func (e *Epilogue) active() bool { return e.Bias != nil || e.Add != nil || e.Act != ActNone }
+func (e *Epilogue) active() bool {
+	return e.Bias != nil || e.Add != nil || e.Act != ActNone || e.Scale != ScaleNone
+}
+
+// scaleAct applies the epilogue's scale, then its activation, to x.
+func (e *Epilogue) scaleAct(s *Set, x []float32) {
+	switch e.Scale {
+	case ScaleMul:
+		for j := range x {
+			x[j] *= e.K
+		}
+	case ScaleDiv:
+		for j := range x {
+			x[j] /= e.K
+		}
+	}
+	gemmAct(s, e.Act, x)
+}
 
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major float32
 // matrices, where op(A) is m x k (A is k x m with lda >= m when transA) and
@@ -139,7 +158,7 @@ func gemmCheckEpi(m, n int, c []float32, ldc int, epi *Epilogue) {
 	if epi.Add != nil && len(epi.Add) < (rows-1)*ldc+cols {
 		panic(errShortAdd)
 	}
-	if epi.Act > ActGELU {
+	if epi.Act > ActGELU || epi.Scale > ScaleDiv {
 		panic(errBadAct)
 	}
 }
@@ -337,7 +356,7 @@ func gemmEpiRow(s *Set, e *Epilogue, dst []float32, col, o int) {
 			dst[j] += v
 		}
 	}
-	gemmAct(s, e.Act, dst)
+	e.scaleAct(s, dst)
 }
 
 // gemmTransCFloats bounds the floats of gemmTransC's row-major scratch.
@@ -392,7 +411,7 @@ func gemmTransC(s *Set, m, n, k int, alpha float32, a, b Operand, pb *PackedB, b
 						dst[i] += v
 					}
 				}
-				gemmAct(s, epi.Act, dst)
+				epi.scaleAct(s, dst)
 			}
 		})
 	}
@@ -449,7 +468,7 @@ func gemmNoProduct(s *Set, m, n int, beta float32, c []float32, ldc int, epi *Ep
 					row[i] += v
 				}
 			}
-			gemmAct(s, epi.Act, row)
+			epi.scaleAct(s, row)
 		}
 		return
 	}

@@ -80,6 +80,12 @@ func epiRef(m, n int, want, scale []float64, c0 []float32, ldc int, e Epilogue) 
 				v += float64(e.Add[idx])
 				s += math.Abs(float64(e.Add[idx]))
 			}
+			switch e.Scale {
+			case ScaleMul:
+				v, s = v*float64(e.K), s*math.Abs(float64(e.K))
+			case ScaleDiv:
+				v, s = v/float64(e.K), s/math.Abs(float64(e.K))
+			}
 			switch e.Act {
 			case ActReLU:
 				v = max(v, 0)
@@ -198,6 +204,9 @@ func TestGemmPacked(t *testing.T) {
 					for _, k := range []int{1, 5, g.kc + 7} {
 						cs++
 						e := Epilogue{Act: acts[cs%4], TransC: cs%3 == 0}
+						if cs%7 < 3 {
+							e.Scale, e.K = ScaleOp(1+cs%2), 1.3
+						}
 						if cs%2 == 0 {
 							e.Bias = []float32{}
 						}

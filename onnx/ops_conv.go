@@ -1,7 +1,6 @@
 package onnx
 
 import (
-	"slices"
 	"sync"
 
 	"github.com/txt2img/engine/graph"
@@ -226,7 +225,7 @@ func nnConvFactory(n *graph.Node, opset int) (graph.Kernel, error) {
 		if x == nil || w == nil {
 			return nil, errf("Conv needs X and W")
 		}
-		t, _, err := cvConvFused(ec, wc, &a, x, w, b, nil, nil, nnThreads(ec))
+		t, _, err := cvConvFused(ec, wc, &a, x, w, b, nil, nil, nil, nnThreads(ec))
 		if err != nil {
 			return nil, err
 		}
@@ -309,18 +308,9 @@ func cvWinoGeom(a *nnConvAttrs, xs, ws []int, nhwc bool) (kernels.Conv2D, bool) 
 // by the Winograd output transform or nnConv's prepacked GEMM when they are
 // add, silu or add then silu with an addend of the output's shape and
 // dtype; fused reports that.
-func cvConvFused(ec *graph.ExecContext, wc *cvWino, a *nnConvAttrs, x, w, b, add *tensor.Tensor, steps []string, threads int) (t *tensor.Tensor, fused bool, err error) {
+func cvConvFused(ec *graph.ExecContext, wc *cvWino, a *nnConvAttrs, x, w, b, add *tensor.Tensor, steps []string, consts []float32, threads int) (t *tensor.Tensor, fused bool, err error) {
 	dt := x.DType()
-	// The epilogues both paths can apply: silu, add, add then silu.
-	var ce *nnConvEpi
-	switch {
-	case slices.Equal(steps, []string{fzEpiSiLU}):
-		ce = &nnConvEpi{silu: true}
-	case slices.Equal(steps, []string{fzEpiAdd}), slices.Equal(steps, []string{fzEpiAdd, fzEpiSiLU}):
-		if add != nil && add.DType() == dt {
-			ce = &nnConvEpi{add: add, silu: len(steps) == 2}
-		}
-	}
+	ce := cvEpiPlan(steps, consts, add, dt)
 	ok := (dt == tensor.Float || dt == tensor.Float16) && w.DType() == dt &&
 		(b == nil || b.DType() == dt && b.Rank() == 1)
 	var p kernels.Conv2D
@@ -335,7 +325,7 @@ func cvConvFused(ec *graph.ExecContext, wc *cvWino, a *nnConvAttrs, x, w, b, add
 	outShape := []int{p.N, p.M, oh, ow}
 	var epi kernels.ConvEpilogue
 	if ce != nil && (ce.add == nil || tensor.SameShape(ce.add.Shape(), outShape)) {
-		epi.SiLU, fused = ce.silu, true
+		epi.SiLU, epi.Scale, epi.K, fused = ce.silu, ce.scale, ce.k, true
 		switch {
 		case ce.add == nil:
 		case dt == tensor.Float16 && ce.add.Contiguous():
@@ -381,11 +371,50 @@ func (c *cvWino) nhwc(a *nnConvAttrs, x, w *tensor.Tensor, bias, y []float32, th
 	return true
 }
 
-// nnConvEpi is an epilogue nnConv may fuse into its GEMMs: y += add (same
-// shape as y; nil skips it), then y = y·sigmoid(y) when silu.
+// nnConvEpi is an epilogue the convolution paths may fuse: y += add (same
+// shape as y; nil skips it), then y·k or y/k (scale), then y·sigmoid(y)
+// when silu.
 type nnConvEpi struct {
-	add  *tensor.Tensor
-	silu bool
+	add   *tensor.Tensor
+	scale kernels.ScaleOp
+	k     float32
+	silu  bool
+}
+
+// cvEpiPlan maps FusedConv epilogue steps onto an nnConvEpi when they are
+// [add] [mul|div] [silu] in that order (each optional, an addend of the
+// output's dtype); nil otherwise.
+func cvEpiPlan(steps []string, consts []float32, add *tensor.Tensor, dt tensor.DType) *nnConvEpi {
+	if len(steps) == 0 {
+		return nil
+	}
+	e := &nnConvEpi{}
+	i, ci := 0, 0
+	if i < len(steps) && steps[i] == fzEpiAdd {
+		if add == nil || add.DType() != dt {
+			return nil
+		}
+		e.add = add
+		i++
+	}
+	if i < len(steps) && (steps[i] == fzEpiMul || steps[i] == fzEpiDiv) {
+		if ci >= len(consts) {
+			return nil
+		}
+		e.scale, e.k = kernels.ScaleMul, consts[ci]
+		if steps[i] == fzEpiDiv {
+			e.scale = kernels.ScaleDiv
+		}
+		i++
+	}
+	if i < len(steps) && steps[i] == fzEpiSiLU {
+		e.silu = true
+		i++
+	}
+	if i != len(steps) {
+		return nil
+	}
+	return e
 }
 
 // nnConv computes a convolution through im2col and GEMM. With a constant
@@ -497,6 +526,7 @@ func nnConv(ec *graph.ExecContext, a *nnConvAttrs, x, w, b *tensor.Tensor, epi *
 				if addF != nil {
 					ge.Add = addF[ni*M*outSz:]
 				}
+				ge.Scale, ge.K = epi.scale, epi.k
 				if epi.silu {
 					ge.Act = kernels.ActSiLU
 				}

@@ -251,7 +251,7 @@ func TestCvConvWinograd(t *testing.T) {
 			}
 			wc := &cvWino{}
 			for run := 0; run < 2; run++ {
-				got, fused, err := cvConvFused(nil, wc, &a, x, w, b, add, c.steps, 2)
+				got, fused, err := cvConvFused(nil, wc, &a, x, w, b, add, c.steps, nil, 2)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -531,7 +531,7 @@ func fzConvFactory(n *graph.Node, _ int) (graph.Kernel, error) {
 		if (add != nil) != (nadd == 1) {
 			return nil, errf("Conv: epilogue %v and addend presence disagree", steps)
 		}
-		c, fused, err := cvConvFused(ec, wc, &a, x, w, b, add, steps, nnThreads(ec))
+		c, fused, err := cvConvFused(ec, wc, &a, x, w, b, add, steps, consts, nnThreads(ec))
 		if err != nil {
 			return nil, err
 		}
