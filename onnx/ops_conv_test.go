@@ -130,11 +130,11 @@ func TestNNMatMulHalfBroadcast(t *testing.T) {
 			b = tensor.FromFloat64s(dt, b.Shape(), b.Float64s())
 			a64 := tensor.FromFloat64s(tensor.Double, a.Shape(), a.Float64s())
 			b64 = tensor.FromFloat64s(tensor.Double, b.Shape(), b.Float64s())
-			got, err := nnMatMul(a, b, nil, 2)
+			got, err := nnMatMul(nil, a, b, nil, 2)
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := nnMatMul(a64, b64, nil, 1)
+			want, err := nnMatMul(nil, a64, b64, nil, 1)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -473,7 +473,7 @@ func fzMatMulBiasFactory(n *graph.Node, _ int) (graph.Kernel, error) {
 		if dt == tensor.Float {
 			y = out.F32()
 		} else {
-			y = make([]float32, M*N)
+			y = ec.TempF32(M * N)
 		}
 		bv := toF32(bias)
 		if pb := pkMatMulWeight(ec, a, b); pb != nil {
@@ -482,7 +482,7 @@ func fzMatMulBiasFactory(n *graph.Node, _ int) (graph.Kernel, error) {
 			kernels.GemmEpilogue(M, N, K, 1, nnOpAt(nnOperand(a), 0, K, false), nnOpAt(nnOperand(b), 0, N, false), 0, y, N, kernels.Epilogue{Bias: bv}, nnThreads(ec))
 		}
 		if dt != tensor.Float {
-			fzStore(out, 0, y)
+			narrowT(ec, out, 0, y)
 		}
 		return one(out)
 	}), nil

@@ -65,7 +65,7 @@ func nnMatMulFactory(n *graph.Node, opset int) (graph.Kernel, error) {
 		if a == nil || b == nil {
 			return nil, errf("MatMul needs two inputs")
 		}
-		t, err := nnMatMul(a, b, pkMatMulWeight(ec, a, b), nnThreads(ec))
+		t, err := nnMatMul(ec, a, b, pkMatMulWeight(ec, a, b), nnThreads(ec))
 		if err != nil {
 			return nil, err
 		}
@@ -95,7 +95,7 @@ func nbMatStride(t *tensor.Tensor) (*tensor.Tensor, int) {
 
 // nnMatMul computes numpy.matmul(a, b). pb, when not nil, is the 2-D b
 // prepacked (pkMatMulWeight).
-func nnMatMul(a, b *tensor.Tensor, pb *kernels.PackedB, threads int) (*tensor.Tensor, error) {
+func nnMatMul(ec *graph.ExecContext, a, b *tensor.Tensor, pb *kernels.PackedB, threads int) (*tensor.Tensor, error) {
 	dt := a.DType()
 	// float32 A with float16 B only comes from the fuse-cast-matmul pass
 	// (a Cast of a constant fp16 weight folded into the product).
@@ -156,7 +156,16 @@ func nnMatMul(a, b *tensor.Tensor, pb *kernels.PackedB, threads int) (*tensor.Te
 		}
 	}
 	if nnGemmDType(dt) {
-		out := make([]float32, nb*M*N)
+		// float32 results land in the output itself; others in a pooled
+		// scratch, narrowed in parallel.
+		var res *tensor.Tensor
+		var out []float32
+		if dt == tensor.Float {
+			res = ec.Alloc(dt, outShape...)
+			out = res.F32()
+		} else {
+			out = ec.TempF32(nb * M * N)
+		}
 		oa, ob := nnOperand(a), nnOperand(b)
 		// B shared by every batch and A contiguous: one tall GEMM.
 		shared := nb > 1
@@ -175,7 +184,11 @@ func nnMatMul(a, b *tensor.Tensor, pb *kernels.PackedB, threads int) (*tensor.Te
 				kernels.Gemm(M, N, K, 1, nnOpAt(oa, aOff[i], K, false), nnOpAt(ob, bOff[i], N, false), 0, out[i*M*N:], N, threads)
 			}
 		}
-		return fromF32(dt, outShape, out), nil
+		if dt != tensor.Float {
+			res = ec.Alloc(dt, outShape...)
+			narrowT(ec, res, 0, out)
+		}
+		return res, nil
 	}
 	switch dt {
 	case tensor.Double:
