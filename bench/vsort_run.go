@@ -54,6 +54,15 @@ type Result struct {
 	MaxRelDiff *float64 `json:"max_rel_diff,omitempty"`
 	Note       string   `json:"note,omitempty"`
 	Error      string   `json:"error,omitempty"`
+	// Parts gives each part's median times (cases made of several models).
+	Parts []PartResult `json:"parts,omitempty"`
+}
+
+// PartResult is one model of a multi-part case.
+type PartResult struct {
+	Name   string   `json:"name"`
+	OursMS *float64 `json:"ours_ms"`
+	OrtMS  *float64 `json:"ort_ms"`
 }
 
 // sig rounds v to 4 significant digits for the report.
@@ -423,6 +432,9 @@ func (rn *Runner) Run(ctx context.Context, c *Case) *Result {
 		}
 		oursTotal += ours.ms
 		ortTotal += ort.ms
+		if len(parts) > 1 {
+			r.Parts = append(r.Parts, PartResult{Name: p.Name, OursMS: sig(ours.ms), OrtMS: sig(ort.ms)})
+		}
 		if len(parts) == 1 && p.OrtModel == nil && ours.err == nil && ort.err == nil && len(ort.ort.Outputs) > 0 {
 			o := ort.ort.Outputs[0]
 			if t, ok := ours.outs[o.Name]; ok {

@@ -1,8 +1,12 @@
 // Package kernels holds the compute kernels shared by the operator
 // implementations: a cache-blocked, register-blocked float32 GEMM (Sgemm and
 // Gemm, which also reads float16 operands directly, widening them while
-// packing), a Winograd F(4x4,3x3) convolution for 3x3 stride-1 layers
-// (WinogradFilter, conv.go), a fused flash-style attention (Attend: online
+// packing; GemmEpilogue adds a bias / residual / scale / activation
+// epilogue and a transposed store; PackB and GemmPacked keep a constant
+// weight prepacked, float16 panels widened in the micro-kernel), a
+// Winograd F(4x4,3x3) convolution for 3x3 stride-1 layers (WinogradFilter,
+// conv.go: transformed filters, or lazy ones transformed during each call
+// with no more memory than the weights), a fused flash-style attention (Attend: online
 // softmax over key tiles with a vectorised exp, float16 K/V widened per tile
 // or in registers, additive/boolean/causal masks, prefill and decode
 // schedules), and vectorised normalisation, softmax and activation kernels.
