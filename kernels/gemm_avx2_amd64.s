@@ -27,6 +27,7 @@ TEXT ·sgemmKernel6x16AVX2(SB), NOSPLIT, $0-48
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
 loop1:
+	PREFETCHT0 1024(DX)    // B 16 k steps ahead (next sliver at the end)
 	// acc[i][:] += A[p][i] * B[p][:]
 	VMOVUPS 0(DX), Y12
 	VMOVUPS 32(DX), Y13
@@ -170,6 +171,7 @@ TEXT ·sgemmKernel6x16AVX2H(SB), NOSPLIT, $0-48
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
 loop1:
+	PREFETCHT0 512(DX)     // B 16 k steps ahead (next sliver at the end)
 	// acc[i][:] += A[p][i] * B[p][:]
 	VCVTPH2PS 0(DX), Y12
 	VCVTPH2PS 16(DX), Y13

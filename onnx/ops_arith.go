@@ -188,13 +188,24 @@ func arithF16(ec *graph.ExecContext, a, b *tensor.Tensor, f func(x, y float32) f
 		kernels.F32ToF16(o[oo:oo+n], r)
 	}
 	if tensor.SameShape(a.Shape(), b.Shape()) {
-		// Same shapes: walk in fixed-size chunks.
+		// Same shapes: fixed-size chunks, split over threads (each task
+		// with its own buffers).
 		const chunk = 4096
 		n := len(o)
-		for i := 0; i < n; i += chunk {
-			m := min(chunk, n-i)
-			run(i, []int{i, i}, m, []int{1, 1})
-		}
+		per := max(chunk, (n+4*nnThreads(ec)-1)/(4*nnThreads(ec)))
+		kernels.Parallel(nnThreads(ec), (n+per-1)/per, func(t int) {
+			x, y, r := make([]float32, chunk), make([]float32, chunk), make([]float32, chunk)
+			for i := t * per; i < min(n, (t+1)*per); i += chunk {
+				m := min(chunk, min(n, (t+1)*per)-i)
+				kernels.F16ToF32(x[:m], av[i:i+m])
+				kernels.F16ToF32(y[:m], bv[i:i+m])
+				rr := r[:m]
+				for j := range rr {
+					rr[j] = f(x[j], y[j])
+				}
+				kernels.F32ToF16(o[i:i+m], rr)
+			}
+		})
 		return one(out)
 	}
 	bcastRuns(shape, [][]int{bcastStrides(a.Shape(), shape), bcastStrides(b.Shape(), shape)}, run)
