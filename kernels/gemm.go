@@ -195,6 +195,10 @@ func gemmDrive(s *Set, m, n, k int, alpha float32, a, b Operand, pb *PackedB, be
 	g := &s.gemm
 	mr, nr := g.mr, g.nr
 	epiOn := epi.active()
+	if pb != nil && (m+mr-1)/mr*mr*k <= gemmSmallA {
+		gemmSmallM(s, m, n, k, alpha, a, pb, beta, c, ldc, &epi, threads)
+		return
+	}
 
 	mBlocks := (m + g.mc - 1) / g.mc
 	kcBlk := g.kcFor(pb != nil && pb.f16 != nil)
@@ -340,6 +344,109 @@ func gemmDrive(s *Set, m, n, k int, alpha float32, a, b Operand, pb *PackedB, be
 			// tile of C.
 			nnParallel(threads, mBlocks*nGroups, computeTask)
 		}
+	}
+}
+
+// gemmSmallA bounds the packed A (floats) for which gemmSmallM packs all of
+// A at once (decode rows, the text encoder's 77 tokens).
+var gemmSmallA = 1 << 18
+
+// gemmSmallM is gemmDrive for a prepacked B and an A small enough to pack
+// whole: one packing phase, then one compute phase whose tasks own groups
+// of B slivers and walk every k block themselves, instead of two
+// synchronised phases per k block (for a 2-row product the barriers cost
+// as much as the arithmetic). The tiles and the k order are those of
+// gemmDrive, so the results are the same bits.
+func gemmSmallM(s *Set, m, n, k int, alpha float32, a Operand, pb *PackedB, beta float32, c []float32, ldc int, epi *Epilogue, threads int) {
+	g := &s.gemm
+	mr, nr := g.mr, g.nr
+	kcBlk := g.kcFor(pb.f16 != nil)
+	aSl := (m + mr - 1) / mr
+	mp := aSl * mr
+	aPack := nnGetBuf(mp * k)
+	defer nnPutBuf(aPack)
+	ap := *aPack
+	// A: block pc (kc columns) at pc*mp, panels of mr*kc inside.
+	nkb := (k + kcBlk - 1) / kcBlk
+	nnParallel(threads, (aSl*nkb+7)/8, func(t int) {
+		for q := t * 8; q < min(aSl*nkb, t*8+8); q++ {
+			kb, pl := q/aSl, q%aSl
+			pc := kb * kcBlk
+			kc := min(kcBlk, k-pc)
+			packA(s, ap[pc*mp+pl*mr*kc:pc*mp+(pl+1)*mr*kc], a, mr, pl*mr, min(mr, m-pl*mr), pc, kc)
+		}
+	})
+	epiOn := epi.active()
+	edgeBuf := nnGetBuf((4*threads + 1) * maxMR * maxNR)
+	defer nnPutBuf(edgeBuf)
+	edge := *edgeBuf
+	for jc := 0; jc < n; jc += g.nc {
+		nc := min(g.nc, n-jc)
+		ncp := (nc + nr - 1) / nr * nr
+		nSl := ncp / nr
+		groups := min(nSl, 4*threads)
+		per := (nSl + groups - 1) / groups
+		groups = (nSl + per - 1) / per
+		nnParallel(threads, groups, func(t int) {
+			tmp := edge[t*maxMR*maxNR : (t+1)*maxMR*maxNR]
+			for js := t * per; js < min(nSl, (t+1)*per); js++ {
+				col := jc + js*nr
+				cn := min(nr, n-col)
+				if beta != 0 && beta != 1 {
+					for i := 0; i < m; i++ {
+						row := c[i*ldc+col : i*ldc+col+cn]
+						for j := range row {
+							row[j] *= beta
+						}
+					}
+				}
+				for pc := 0; pc < k; pc += kcBlk {
+					kc := min(kcBlk, k-pc)
+					o := jc*k + pc*ncp + js*nr*kc
+					add := pc > 0 || beta != 0
+					last := pc+kc >= k
+					for ir := 0; ir < m; ir += mr {
+						as := ap[pc*mp+(ir/mr)*mr*kc : pc*mp+(ir/mr+1)*mr*kc]
+						cm := min(mr, m-ir)
+						if cm == mr && cn == nr {
+							dst := c[ir*ldc+col:]
+							if pb.f16 != nil {
+								g.kernH(kc, as, pb.f16[o:o+nr*kc], dst, ldc, add, alpha)
+							} else {
+								g.kern(kc, as, pb.f32[o:o+nr*kc], dst, ldc, add, alpha)
+							}
+							if last && epiOn {
+								for i := 0; i < mr; i++ {
+									q := (ir+i)*ldc + col
+									gemmEpiRow(s, epi, c[q:q+nr], col, q)
+								}
+							}
+							continue
+						}
+						if pb.f16 != nil {
+							g.kernH(kc, as, pb.f16[o:o+nr*kc], tmp, nr, false, alpha)
+						} else {
+							g.kern(kc, as, pb.f32[o:o+nr*kc], tmp, nr, false, alpha)
+						}
+						for i := 0; i < cm; i++ {
+							src := tmp[i*nr : i*nr+cn]
+							q := (ir+i)*ldc + col
+							dst := c[q : q+cn]
+							if add {
+								for j, v := range src {
+									dst[j] += v
+								}
+							} else {
+								copy(dst, src)
+							}
+							if last && epiOn {
+								gemmEpiRow(s, epi, dst, col, q)
+							}
+						}
+					}
+				}
+			}
+		})
 	}
 }
 

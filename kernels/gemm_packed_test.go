@@ -188,6 +188,20 @@ func packedCase(t *testing.T, r *rand.Rand, m, n, k int, half, tB, packed bool, 
 			}
 		}
 	}
+	if packed {
+		// The whole-A path (gemmSmallM) and the blocked one give the same bits.
+		defer func(v int) { gemmSmallA = v }(gemmSmallA)
+		for _, lim := range []int{0, 1 << 30} {
+			gemmSmallA = lim
+			_, c := guarded(cLen, 1, c0)
+			GemmPacked(m, alpha, Operand{F32: a, LD: lda}, pb, beta, c, ldc, e, 2)
+			for i := range c {
+				if math.Float32bits(c[i]) != math.Float32bits(first[i]) {
+					t.Fatalf("%s: gemmSmallA=%d changes bits at %d", name, lim, i)
+				}
+			}
+		}
+	}
 }
 
 func TestGemmPacked(t *testing.T) {
