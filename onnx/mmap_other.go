@@ -15,6 +15,3 @@ func mapFile(f *os.File, size int64) ([]byte, func() error, error) {
 	}
 	return b, func() error { return nil }, nil
 }
-
-// releaseMapped does nothing where weights are read into memory.
-func releaseMapped([]byte) {}
