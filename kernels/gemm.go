@@ -349,7 +349,7 @@ func gemmDrive(s *Set, m, n, k int, alpha float32, a, b Operand, pb *PackedB, be
 
 // gemmSmallA bounds the packed A (floats) for which gemmSmallM packs all of
 // A at once (decode rows, the text encoder's 77 tokens).
-var gemmSmallA = 1 << 18
+var gemmSmallA = 1 << 19
 
 // gemmSmallM is gemmDrive for a prepacked B and an A small enough to pack
 // whole: one packing phase, then one compute phase whose tasks own groups
@@ -389,22 +389,26 @@ func gemmSmallM(s *Set, m, n, k int, alpha float32, a Operand, pb *PackedB, beta
 		groups = (nSl + per - 1) / per
 		nnParallel(threads, groups, func(t int) {
 			tmp := edge[t*maxMR*maxNR : (t+1)*maxMR*maxNR]
-			for js := t * per; js < min(nSl, (t+1)*per); js++ {
-				col := jc + js*nr
-				cn := min(nr, n-col)
-				if beta != 0 && beta != 1 {
-					for i := 0; i < m; i++ {
-						row := c[i*ldc+col : i*ldc+col+cn]
-						for j := range row {
-							row[j] *= beta
-						}
+			js0, js1 := t*per, min(nSl, (t+1)*per)
+			if beta != 0 && beta != 1 {
+				c0, c1 := jc+js0*nr, min(n, jc+js1*nr)
+				for i := 0; i < m; i++ {
+					row := c[i*ldc+c0 : i*ldc+c1]
+					for j := range row {
+						row[j] *= beta
 					}
 				}
-				for pc := 0; pc < k; pc += kcBlk {
-					kc := min(kcBlk, k-pc)
+			}
+			// k blocks outside, slivers inside: the task's part of each
+			// packed B block is one contiguous stream.
+			for pc := 0; pc < k; pc += kcBlk {
+				kc := min(kcBlk, k-pc)
+				add := pc > 0 || beta != 0
+				last := pc+kc >= k
+				for js := js0; js < js1; js++ {
+					col := jc + js*nr
+					cn := min(nr, n-col)
 					o := jc*k + pc*ncp + js*nr*kc
-					add := pc > 0 || beta != 0
-					last := pc+kc >= k
 					for ir := 0; ir < m; ir += mr {
 						as := ap[pc*mp+(ir/mr)*mr*kc : pc*mp+(ir/mr+1)*mr*kc]
 						cm := min(mr, m-ir)
