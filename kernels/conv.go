@@ -134,11 +134,12 @@ type WinogradFilter struct {
 	mp   int       // M rounded up to the set's mr
 	us   int       // stride of the 36 matrices in u
 	u    []float32 // 36 packed mp×C matrices
-	// Lazy filters (NewWinogradLazy) keep the weights tap-major instead,
-	// row c*9+k holding tap k of input channel c for every output channel
-	// (ldw ≥ mp+8, zero-padded), in their own dtype.
+	// Lazy filters (NewWinogradLazy) keep the weights in their own dtype
+	// instead, per panel of mr output channels, channel by channel, tap by
+	// tap: element ((pn*C+c)*9+k)*mr + m%mr (zero rows past M, 8 elements
+	// of slack at the end), so the transform of one panel reads one
+	// sequential stream.
 	lazy bool
-	ldw  int
 	wtH  []uint16
 	wtF  []float32
 	raw  []byte
@@ -184,8 +185,8 @@ func NewWinogradLazy(m, c int, w Operand, hwc bool, threads int) *WinogradFilter
 	s := active.Load()
 	mr := s.gemm.mr
 	mp := (m + mr - 1) / mr * mr
-	f := &WinogradFilter{M: m, C: c, set: s, mp: mp, lazy: true, ldw: mp + 8}
-	n := c * 9 * f.ldw
+	f := &WinogradFilter{M: m, C: c, set: s, mp: mp, lazy: true}
+	n := mp*c*9 + 8
 	if w.F16 != nil {
 		f.raw, f.mmap = bigAlloc(2 * n)
 		f.wtH = unsafe.Slice((*uint16)(unsafe.Pointer(&f.raw[0])), n)
@@ -195,17 +196,18 @@ func NewWinogradLazy(m, c int, w Operand, hwc bool, threads int) *WinogradFilter
 	}
 	runtime.SetFinalizer(f, (*WinogradFilter).Free)
 	Parallel(threads, c, func(ci int) {
-		for k := 0; k < 9; k++ {
-			row := (ci*9 + k) * f.ldw
-			for mi := 0; mi < m; mi++ {
+		for mi := 0; mi < m; mi++ {
+			pn := mi / mr
+			for k := 0; k < 9; k++ {
 				idx := (mi*c+ci)*9 + k
 				if hwc {
 					idx = (mi*9+k)*c + ci
 				}
+				o := ((pn*c+ci)*9+k)*mr + mi%mr
 				if f.wtH != nil {
-					f.wtH[row+mi] = w.F16[idx]
+					f.wtH[o] = w.F16[idx]
 				} else {
-					f.wtF[row+mi] = w.F32[idx]
+					f.wtF[o] = w.F32[idx]
 				}
 			}
 		}
@@ -280,12 +282,12 @@ func (f *WinogradFilter) expand(threads int) (*WinogradFilter, *[]float32) {
 		kb, pn := t/panels, t%panels
 		kcb := min(kc, f.C-kb*kc)
 		for g := (mr - 1) &^ 7; g >= 0; g -= 8 {
-			w0 := kb*kc*9*f.ldw + pn*mr + g
+			w0 := (pn*f.C+kb*kc)*9*mr + g
 			dst := e.u[e.uOff(kb, pn, kcb)+g:]
 			if f.wtH != nil {
-				s.wino.filtH(f.wtH[w0:], f.ldw, dst, e.us, kcb, 9*f.ldw, mr)
+				s.wino.filtH(f.wtH[w0:], mr, dst, e.us, kcb, 9*mr, mr)
 			} else {
-				s.wino.filtF(f.wtF[w0:], f.ldw, dst, e.us, kcb, 9*f.ldw, mr)
+				s.wino.filtF(f.wtF[w0:], mr, dst, e.us, kcb, 9*mr, mr)
 			}
 		}
 	})
@@ -310,12 +312,12 @@ func (f *WinogradFilter) lazyU(uS []float32, usS, pst, p0, p1, c0, kcb int) {
 	// later group land where an earlier one writes afterwards.
 	for pn := p0; pn < p1; pn++ {
 		for g := (mr - 1) &^ 7; g >= 0; g -= 8 {
-			w0 := c0*9*f.ldw + pn*mr + g
+			w0 := (pn*f.C+c0)*9*mr + g
 			dst := uS[(pn-p0)*pst+g:]
 			if f.wtH != nil {
-				s.wino.filtH(f.wtH[w0:], f.ldw, dst, usS, kcb, 9*f.ldw, mr)
+				s.wino.filtH(f.wtH[w0:], mr, dst, usS, kcb, 9*mr, mr)
 			} else {
-				s.wino.filtF(f.wtF[w0:], f.ldw, dst, usS, kcb, 9*f.ldw, mr)
+				s.wino.filtF(f.wtF[w0:], mr, dst, usS, kcb, 9*mr, mr)
 			}
 		}
 	}

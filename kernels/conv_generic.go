@@ -86,7 +86,9 @@ func cvAT1(m0, m1, m2, m3, m4, m5 float32) [4]float32 {
 }
 
 // winoFiltGeneric is the F(4×4,3×3) filter transform U = G g Gᵀ of eight
-// 3×3 filters (lanes j < 8) stored tap-major, g[kh][kw] = w[(3kh+kw)*ldw+j],
+// 3×3 filters (lanes j < 8) stored tap-major, g[kh][kw] = w[(3kh+kw)*ldw+j]
+// (ldw may be below 8: lanes past it read the next tap, and their outputs
+// are garbage the caller overwrites),
 // into u[ξ*us+j] for ξ = 6a+b < 36, in float32 with G applied in its
 // factored form (the operations of the assembly twins):
 //
@@ -131,7 +133,7 @@ func winoFiltOK(lw, ldw, lu, us, n, wstep, ustep int) bool {
 	if n <= 0 {
 		return n == 0
 	}
-	return ldw >= 8 && us >= 8 && wstep >= 0 && ustep >= 0 &&
+	return ldw >= 1 && us >= 8 && wstep >= 0 && ustep >= 0 &&
 		lw >= (n-1)*wstep+8*ldw+8 && lu >= (n-1)*ustep+35*us+8
 }
 

@@ -364,7 +364,7 @@ func TestWinogradF16(t *testing.T) {
 func TestWinoFilter(t *testing.T) {
 	r := rand.New(rand.NewSource(13))
 	for _, s := range sets {
-		for _, ldw := range []int{8, 13, 40} {
+		for _, ldw := range []int{6, 8, 13, 40} {
 			w := nnRand(r, 8*ldw+8)
 			wh := make([]uint16, len(w))
 			for i, v := range w {
