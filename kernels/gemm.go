@@ -199,6 +199,10 @@ func gemmDrive(s *Set, m, n, k int, alpha float32, a, b Operand, pb *PackedB, be
 		gemmSmallM(s, m, n, k, alpha, a, pb, beta, c, ldc, &epi, threads)
 		return
 	}
+	if pb != nil && (m+g.mc-1)/g.mc >= 2*threads {
+		gemmRowBlocks(s, m, n, k, alpha, a, pb, beta, c, ldc, &epi, threads)
+		return
+	}
 
 	mBlocks := (m + g.mc - 1) / g.mc
 	kcBlk := g.kcFor(pb != nil && pb.f16 != nil)
@@ -452,6 +456,95 @@ func gemmSmallM(s *Set, m, n, k int, alpha float32, a Operand, pb *PackedB, beta
 			}
 		})
 	}
+}
+
+// gemmRowBlocks is gemmDrive for a prepacked B and enough row blocks for
+// every thread: each task owns an mc-row block of C and walks every k
+// block itself, packing its own A block, so its C rows stay in L2 across
+// the k blocks (instead of a pass over all of C, from L3, per k block) and
+// there is one synchronisation per call. Same tiles, same k order, same
+// bits as gemmDrive.
+func gemmRowBlocks(s *Set, m, n, k int, alpha float32, a Operand, pb *PackedB, beta float32, c []float32, ldc int, epi *Epilogue, threads int) {
+	g := &s.gemm
+	mr, nr := g.mr, g.nr
+	kcBlk := g.kcFor(pb.f16 != nil)
+	epiOn := epi.active()
+	mBlocks := (m + g.mc - 1) / g.mc
+	nnParallel(threads, mBlocks, func(ib int) {
+		i0 := ib * g.mc
+		mc := min(g.mc, m-i0)
+		aSl := (mc + mr - 1) / mr
+		abuf := nnGetBuf(aSl*mr*min(k, kcBlk) + maxMR*maxNR)
+		defer nnPutBuf(abuf)
+		ap := *abuf
+		tmp := ap[len(ap)-maxMR*maxNR:]
+		if beta != 0 && beta != 1 {
+			for i := i0; i < i0+mc; i++ {
+				row := c[i*ldc : i*ldc+n]
+				for j := range row {
+					row[j] *= beta
+				}
+			}
+		}
+		for jc := 0; jc < n; jc += g.nc {
+			nc := min(g.nc, n-jc)
+			ncp := (nc + nr - 1) / nr * nr
+			nSl := ncp / nr
+			for pc := 0; pc < k; pc += kcBlk {
+				kc := min(kcBlk, k-pc)
+				add := pc > 0 || beta != 0
+				last := pc+kc >= k
+				for q := 0; q < aSl; q++ {
+					packA(s, ap[q*mr*kc:(q+1)*mr*kc], a, mr, i0+q*mr, min(mr, m-i0-q*mr), pc, kc)
+				}
+				for js := 0; js < nSl; js++ {
+					col := jc + js*nr
+					cn := min(nr, n-col)
+					o := jc*k + pc*ncp + js*nr*kc
+					for ir := 0; ir < mc; ir += mr {
+						row := i0 + ir
+						as := ap[(ir/mr)*mr*kc : (ir/mr+1)*mr*kc]
+						cm := min(mr, m-row)
+						if cm == mr && cn == nr {
+							dst := c[row*ldc+col:]
+							if pb.f16 != nil {
+								g.kernH(kc, as, pb.f16[o:o+nr*kc], dst, ldc, add, alpha)
+							} else {
+								g.kern(kc, as, pb.f32[o:o+nr*kc], dst, ldc, add, alpha)
+							}
+							if last && epiOn {
+								for i := 0; i < mr; i++ {
+									q := (row+i)*ldc + col
+									gemmEpiRow(s, epi, c[q:q+nr], col, q)
+								}
+							}
+							continue
+						}
+						if pb.f16 != nil {
+							g.kernH(kc, as, pb.f16[o:o+nr*kc], tmp, nr, false, alpha)
+						} else {
+							g.kern(kc, as, pb.f32[o:o+nr*kc], tmp, nr, false, alpha)
+						}
+						for i := 0; i < cm; i++ {
+							src := tmp[i*nr : i*nr+cn]
+							q := (row+i)*ldc + col
+							dst := c[q : q+cn]
+							if add {
+								for j, v := range src {
+									dst[j] += v
+								}
+							} else {
+								copy(dst, src)
+							}
+							if last && epiOn {
+								gemmEpiRow(s, epi, dst, col, q)
+							}
+						}
+					}
+				}
+			}
+		}
+	})
 }
 
 // gemmEpiRow applies the epilogue to a run of C (not transposed): dst holds

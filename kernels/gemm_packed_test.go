@@ -236,6 +236,10 @@ func TestGemmPacked(t *testing.T) {
 			packedCase(t, r, 40, g.nc+nr+3, 2*g.kc+5, true, true, true, 0, Epilogue{Bias: []float32{}, Act: ActSiLU, TransC: true}, []int{1, 4})
 			packedCase(t, r, 70, 2*g.nc-1, g.kc+1, false, false, true, 1, Epilogue{Add: []float32{}}, []int{1, 3})
 			packedCase(t, r, 33, g.nc+1, 17, false, true, false, 0, Epilogue{Bias: []float32{}, Act: ActGELU}, []int{1, 2})
+			// Enough row blocks for gemmRowBlocks (compared bit for bit with
+			// the whole-A path inside packedCase).
+			packedCase(t, r, 4*g.mc+5, 3*g.nr+1, g.kc+9, true, false, true, 0.5, Epilogue{Bias: []float32{}, Act: ActSiLU}, []int{1, 2})
+			packedCase(t, r, 4*g.mc+1, 2*g.nr, 2*g.kc+3, false, true, true, 0, Epilogue{Add: []float32{}, Scale: ScaleDiv, K: 2}, []int{2})
 		})
 	}
 }
