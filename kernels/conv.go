@@ -519,6 +519,15 @@ func (f *WinogradFilter) conv(p Conv2D, x cvData, bias []float32, epi ConvEpilog
 	// Per-task scratch: 6 padded input rows / 4 output rows of up to nr tiles.
 	ldIn, ldOut := 4*nr+2, 4*nr
 	inTasks := min(C, 4*threads)
+	// Float16 NCHW input is widened a band of six full rows at a time.
+	bandF16 := x.f16 != nil && !p.NHWC
+	bw := 4*tw + 2 // input columns of a tile row, from -PadL
+	var bandBuf []float32
+	if bandF16 {
+		bb := nnGetBuf(inTasks * 6 * bw)
+		defer nnPutBuf(bb)
+		bandBuf = *bb
+	}
 	outTasks := min(M, 4*threads)
 	scrBuf := nnGetBuf(max(inTasks*6*ldIn, outTasks*4*ldOut))
 	defer nnPutBuf(scrBuf)
@@ -543,15 +552,33 @@ func (f *WinogradFilter) conv(p Conv2D, x cvData, bias []float32, epi ConvEpilog
 		if t1-t0 < tb {
 			clear(v) // columns past the last tile: keep the GEMM inputs finite
 		}
-		// Phase 1: input transform, channels split over tasks.
+		// Phase 1: input transform, channels split over tasks. Float16
+		// NCHW input: the six input rows of a tile row are widened once, over
+		// the whole padded width, into a per-task band every segment of the
+		// tile row reads (no float32 copy of X).
 		Parallel(threads, inTasks, func(task int) {
 			pad := scr[task*6*ldIn : (task+1)*6*ldIn]
+			var band []float32
+			if bandF16 {
+				band = bandBuf[task*6*bw : (task+1)*6*bw]
+			}
 			for c := task * C / inTasks; c < (task+1)*C/inTasks; c++ {
 				kb := c / kc
 				kcb := min(kc, C-kb*kc)
 				vc := v[kb*kc*tb+(c%kc)*nr:]
+				bn, bty := -1, -1
 				for _, sg := range segs {
-					d, ld := cvInputRows(p, s, x, c, sg, pad, ldIn)
+					var d []float32
+					var ld int
+					if bandF16 {
+						if sg.n != bn || sg.ty != bty {
+							cvBandF16(p, s, x.f16, c, sg.n, sg.ty, band, bw)
+							bn, bty = sg.n, sg.ty
+						}
+						d, ld = band[4*sg.tx:], bw
+					} else {
+						d, ld = cvInputRows(p, s, x, c, sg, pad, ldIn)
+					}
 					sl := sg.col / nr
 					s.wino.in(d, ld, sg.cnt, vc[sl*kcb*nr+sg.col%nr:], vs)
 				}
@@ -597,6 +624,26 @@ func (f *WinogradFilter) conv(p Conv2D, x cvData, bias []float32, epi ConvEpilog
 				}
 			}
 		})
+	}
+}
+
+// cvBandF16 widens the six input rows of tile row ty of image n, channel c,
+// of a float16 NCHW input into band (row stride bw = 4·tiles+2 columns,
+// column 0 at input column -PadL), zero outside the image.
+func cvBandF16(p Conv2D, s *Set, x []uint16, c, n, ty int, band []float32, bw int) {
+	iy0 := 4*ty - p.PadT
+	lo, hi := p.PadL, min(bw, p.PadL+p.W) // band columns inside the image
+	for i := 0; i < 6; i++ {
+		row := band[i*bw : (i+1)*bw]
+		iy := iy0 + i
+		if iy < 0 || iy >= p.H || lo >= hi {
+			clear(row)
+			continue
+		}
+		clear(row[:lo])
+		clear(row[hi:])
+		base := ((n*p.C+c)*p.H + iy) * p.W
+		s.h2f(row[lo:hi], x[base:base+hi-lo])
 	}
 }
 

@@ -340,10 +340,10 @@ func cvConvFused(ec *graph.ExecContext, wc *cvWino, a *nnConvAttrs, x, w, b, add
 	if b != nil {
 		bias = toF32(b)
 	}
-	if dt == tensor.Float16 && epi.Add == nil {
-		// X widened in one vectorised pass into a pooled buffer; Y
-		// narrowed as it is stored (no float32 copy of the output).
-		f.ConvOutF16(p, toF32T(ec, x), bias, epi, tensor.View[uint16](out), threads)
+	if dt == tensor.Float16 && epi.Add == nil && x.Contiguous() {
+		// X widened six rows at a time as it is transformed, Y narrowed as
+		// it is stored: no float32 copy of either.
+		f.ConvF16(p, tensor.View[uint16](x), bias, epi, tensor.View[uint16](out), threads)
 		return out, fused, nil
 	}
 	var y []float32
