@@ -2,8 +2,6 @@ package kernels
 
 import (
 	"math"
-
-	"github.com/x448/float16"
 )
 
 // Fused attention: for each of Heads independent problems ((batch, head)
@@ -271,10 +269,7 @@ func faStoreRow(a *Attention, h *AttentionHead, i int, src []float32) {
 		copy(a.Out.F32[off:off+len(src)], src)
 		return
 	}
-	d := a.Out.F16[off : off+len(src)]
-	for j, v := range src {
-		d[j] = uint16(float16.Fromfloat32(v))
-	}
+	active.Load().nk.f2h(a.Out.F16[off:off+len(src)], src)
 }
 
 // faPacked holds K and/or V of every head as float32, packed once per
