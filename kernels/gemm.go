@@ -280,43 +280,7 @@ func gemmDrive(s *Set, m, n, k int, alpha float32, a, b Operand, pb *PackedB, be
 			for ir := 0; ir < mc; ir += mr {
 				row := i0 + ir
 				as := ap[(row/mr)*mr*kc : (row/mr+1)*mr*kc]
-				cm := min(mr, m-row)
-				if cm == mr && cn == nr {
-					dst := c[row*ldc+col:]
-					if bh != nil {
-						g.kernH(kc, as, bh, dst, ldc, add, alpha)
-					} else {
-						g.kern(kc, as, bs, dst, ldc, add, alpha)
-					}
-					if last && epiOn {
-						for i := 0; i < mr; i++ {
-							o := (row+i)*ldc + col
-							gemmEpiRow(s, &epi, c[o:o+nr], col, o)
-						}
-					}
-					continue
-				}
-				// Edge tile: compute into tmp, then merge.
-				if bh != nil {
-					g.kernH(kc, as, bh, tmp, nr, false, alpha)
-				} else {
-					g.kern(kc, as, bs, tmp, nr, false, alpha)
-				}
-				for i := 0; i < cm; i++ {
-					src := tmp[i*nr : i*nr+cn]
-					o := (row+i)*ldc + col
-					dst := c[o : o+cn]
-					if add {
-						for j, v := range src {
-							dst[j] += v
-						}
-					} else {
-						copy(dst, src)
-					}
-					if last && epiOn {
-						gemmEpiRow(s, &epi, dst, col, o)
-					}
-				}
+				gemmTile(s, kc, as, bs, bh, c, ldc, row, col, min(mr, m-row), cn, add, last && epiOn, &epi, alpha, tmp)
 			}
 		}
 	}
@@ -415,42 +379,8 @@ func gemmSmallM(s *Set, m, n, k int, alpha float32, a Operand, pb *PackedB, beta
 					o := jc*k + pc*ncp + js*nr*kc
 					for ir := 0; ir < m; ir += mr {
 						as := ap[pc*mp+(ir/mr)*mr*kc : pc*mp+(ir/mr+1)*mr*kc]
-						cm := min(mr, m-ir)
-						if cm == mr && cn == nr {
-							dst := c[ir*ldc+col:]
-							if pb.f16 != nil {
-								g.kernH(kc, as, pb.f16[o:o+nr*kc], dst, ldc, add, alpha)
-							} else {
-								g.kern(kc, as, pb.f32[o:o+nr*kc], dst, ldc, add, alpha)
-							}
-							if last && epiOn {
-								for i := 0; i < mr; i++ {
-									q := (ir+i)*ldc + col
-									gemmEpiRow(s, epi, c[q:q+nr], col, q)
-								}
-							}
-							continue
-						}
-						if pb.f16 != nil {
-							g.kernH(kc, as, pb.f16[o:o+nr*kc], tmp, nr, false, alpha)
-						} else {
-							g.kern(kc, as, pb.f32[o:o+nr*kc], tmp, nr, false, alpha)
-						}
-						for i := 0; i < cm; i++ {
-							src := tmp[i*nr : i*nr+cn]
-							q := (ir+i)*ldc + col
-							dst := c[q : q+cn]
-							if add {
-								for j, v := range src {
-									dst[j] += v
-								}
-							} else {
-								copy(dst, src)
-							}
-							if last && epiOn {
-								gemmEpiRow(s, epi, dst, col, q)
-							}
-						}
+						bs, bh := pb.sliver(o, nr*kc)
+						gemmTile(s, kc, as, bs, bh, c, ldc, ir, col, min(mr, m-ir), cn, add, last && epiOn, epi, alpha, tmp)
 					}
 				}
 			}
@@ -504,47 +434,57 @@ func gemmRowBlocks(s *Set, m, n, k int, alpha float32, a Operand, pb *PackedB, b
 					for ir := 0; ir < mc; ir += mr {
 						row := i0 + ir
 						as := ap[(ir/mr)*mr*kc : (ir/mr+1)*mr*kc]
-						cm := min(mr, m-row)
-						if cm == mr && cn == nr {
-							dst := c[row*ldc+col:]
-							if pb.f16 != nil {
-								g.kernH(kc, as, pb.f16[o:o+nr*kc], dst, ldc, add, alpha)
-							} else {
-								g.kern(kc, as, pb.f32[o:o+nr*kc], dst, ldc, add, alpha)
-							}
-							if last && epiOn {
-								for i := 0; i < mr; i++ {
-									q := (row+i)*ldc + col
-									gemmEpiRow(s, epi, c[q:q+nr], col, q)
-								}
-							}
-							continue
-						}
-						if pb.f16 != nil {
-							g.kernH(kc, as, pb.f16[o:o+nr*kc], tmp, nr, false, alpha)
-						} else {
-							g.kern(kc, as, pb.f32[o:o+nr*kc], tmp, nr, false, alpha)
-						}
-						for i := 0; i < cm; i++ {
-							src := tmp[i*nr : i*nr+cn]
-							q := (row+i)*ldc + col
-							dst := c[q : q+cn]
-							if add {
-								for j, v := range src {
-									dst[j] += v
-								}
-							} else {
-								copy(dst, src)
-							}
-							if last && epiOn {
-								gemmEpiRow(s, epi, dst, col, q)
-							}
-						}
+						bs, bh := pb.sliver(o, nr*kc)
+						gemmTile(s, kc, as, bs, bh, c, ldc, row, col, min(mr, m-row), cn, add, last && epiOn, epi, alpha, tmp)
 					}
 				}
 			}
 		}
 	})
+}
+
+// gemmTile runs the micro-kernel on one mr x nr tile of C at (row, col), of
+// which cm x cn lie inside C, with the float32 (bs) or float16 (bh) B
+// sliver: straight into C for a full tile, else into tmp and merged; add
+// accumulates into C, epi (when applied, on the last k block) follows.
+func gemmTile(s *Set, kc int, as, bs []float32, bh []uint16, c []float32, ldc, row, col, cm, cn int, add, applyEpi bool, epi *Epilogue, alpha float32, tmp []float32) {
+	g := &s.gemm
+	mr, nr := g.mr, g.nr
+	if cm == mr && cn == nr {
+		dst := c[row*ldc+col:]
+		if bh != nil {
+			g.kernH(kc, as, bh, dst, ldc, add, alpha)
+		} else {
+			g.kern(kc, as, bs, dst, ldc, add, alpha)
+		}
+		if applyEpi {
+			for i := 0; i < mr; i++ {
+				o := (row+i)*ldc + col
+				gemmEpiRow(s, epi, c[o:o+nr], col, o)
+			}
+		}
+		return
+	}
+	if bh != nil {
+		g.kernH(kc, as, bh, tmp, nr, false, alpha)
+	} else {
+		g.kern(kc, as, bs, tmp, nr, false, alpha)
+	}
+	for i := 0; i < cm; i++ {
+		src := tmp[i*nr : i*nr+cn]
+		o := (row+i)*ldc + col
+		dst := c[o : o+cn]
+		if add {
+			for j, v := range src {
+				dst[j] += v
+			}
+		} else {
+			copy(dst, src)
+		}
+		if applyEpi {
+			gemmEpiRow(s, epi, dst, col, o)
+		}
+	}
 }
 
 // gemmEpiRow applies the epilogue to a run of C (not transposed): dst holds

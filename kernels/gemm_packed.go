@@ -43,6 +43,15 @@ func (p *PackedB) Free() {
 	p.raw = nil
 }
 
+// sliver returns the n values of the panels at offset o (one of the two
+// slices is nil).
+func (p *PackedB) sliver(o, n int) ([]float32, []uint16) {
+	if p.f16 != nil {
+		return nil, p.f16[o : o+n]
+	}
+	return p.f32[o : o+n], nil
+}
+
 // Bytes returns the memory held by the packed panels.
 func (p *PackedB) Bytes() int { return 4*len(p.f32) + 2*len(p.f16) }
 
